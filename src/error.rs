@@ -1,0 +1,142 @@
+//! Errors as values, in the shape and with the codes Directus uses.
+//!
+//! Every failure a request can meet ends up as an [`ApiError`], which knows its
+//! Directus error code and HTTP status and renders as
+//! `{"errors":[{"message": ..., "extensions": {"code": ...}}]}`.
+
+use serde_json::{json, Map, Value};
+
+/// The Directus error codes rectus can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidQuery,
+    InvalidPayload,
+    Forbidden,
+    RouteNotFound,
+    MethodNotAllowed,
+    RecordNotUnique,
+    NotNullViolation,
+    InvalidForeignKey,
+    ValueTooLong,
+    ValueOutOfRange,
+    ContentTooLarge,
+    UnsupportedMediaType,
+    FailedValidation,
+    ServiceUnavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code string Directus puts in `extensions.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidQuery => "INVALID_QUERY",
+            ErrorCode::InvalidPayload => "INVALID_PAYLOAD",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::RouteNotFound => "ROUTE_NOT_FOUND",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorCode::RecordNotUnique => "RECORD_NOT_UNIQUE",
+            ErrorCode::NotNullViolation => "NOT_NULL_VIOLATION",
+            ErrorCode::InvalidForeignKey => "INVALID_FOREIGN_KEY",
+            ErrorCode::ValueTooLong => "VALUE_TOO_LONG",
+            ErrorCode::ValueOutOfRange => "VALUE_OUT_OF_RANGE",
+            ErrorCode::ContentTooLarge => "CONTENT_TOO_LARGE",
+            ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::FailedValidation => "FAILED_VALIDATION",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::Internal => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// The HTTP status Directus answers this code with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidQuery
+            | ErrorCode::InvalidPayload
+            | ErrorCode::RecordNotUnique
+            | ErrorCode::NotNullViolation
+            | ErrorCode::InvalidForeignKey
+            | ErrorCode::ValueTooLong
+            | ErrorCode::ValueOutOfRange
+            | ErrorCode::FailedValidation => 400,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::RouteNotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::ContentTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::ServiceUnavailable => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+/// One API error: a code, a human message and Directus's extra extension fields.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Extra keys for `extensions` (e.g. `collection`, `field`, `reason`).
+    pub extensions: Map<String, Value>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into(), extensions: Map::new() }
+    }
+
+    /// Adds one key to `extensions`.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extensions.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// INVALID_QUERY with Directus's "Invalid query. {reason}." message.
+    pub fn invalid_query(reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        ApiError::new(ErrorCode::InvalidQuery, format!("Invalid query. {}.", reason.trim_end_matches('.')))
+            .with("reason", reason)
+    }
+
+    /// INVALID_PAYLOAD with Directus's "Invalid payload. {reason}." message.
+    pub fn invalid_payload(reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        ApiError::new(ErrorCode::InvalidPayload, format!("Invalid payload. {}.", reason.trim_end_matches('.')))
+            .with("reason", reason)
+    }
+
+    /// FORBIDDEN, as Directus answers for unknown collections, fields and items.
+    pub fn forbidden() -> Self {
+        ApiError::new(ErrorCode::Forbidden, "You don't have permission to access this.")
+    }
+
+    pub fn route_not_found(path: &str) -> Self {
+        ApiError::new(ErrorCode::RouteNotFound, format!("Route {path} doesn't exist."))
+    }
+
+    pub fn method_not_allowed(method: &str) -> Self {
+        ApiError::new(ErrorCode::MethodNotAllowed, format!("Method {method} is not allowed."))
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::new(ErrorCode::Internal, message)
+    }
+
+    /// The HTTP status for this error.
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    /// The JSON body, `{"errors":[...]}`.
+    pub fn to_body(&self) -> Value {
+        let mut ext = Map::new();
+        ext.insert("code".into(), json!(self.code.as_str()));
+        for (k, v) in &self.extensions {
+            ext.insert(k.clone(), v.clone());
+        }
+        json!({ "errors": [{ "message": self.message, "extensions": ext }] })
+    }
+}
+
+/// Result alias used across the core.
+pub type ApiResult<T> = Result<T, ApiError>;
