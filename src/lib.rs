@@ -1,0 +1,19 @@
+//! rectus: an open data platform that mirrors a SQL database and serves the
+//! Directus REST API over it.
+//!
+//! The core (everything but `native`) is target-independent: no tokio, no
+//! filesystem, no clock. Hosts pass those in.
+
+pub mod app;
+pub mod db;
+pub mod error;
+pub mod items;
+pub mod query;
+pub mod rest;
+pub mod schema;
+pub mod sql;
+#[path = "../fixtures/mod.rs"]
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fixtures;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;

@@ -106,7 +106,10 @@ pub enum Filter {
     Or(Vec<Filter>),
     /// A condition on one key of the current collection: a field name or a
     /// function over one (`year(published_at)`).
-    Field { key: String, cond: Condition },
+    Field {
+        key: String,
+        cond: Condition,
+    },
 }
 
 /// What is asked of one field.
@@ -191,10 +194,17 @@ impl Operator {
     ];
 
     pub fn from_name(name: &str) -> Option<Operator> {
-        Operator::ALL.iter().find(|(_, n)| *n == name).map(|(op, _)| *op)
+        Operator::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(op, _)| *op)
     }
 
     pub fn name(self) -> &'static str {
-        Operator::ALL.iter().find(|(op, _)| *op == self).map(|(_, n)| *n).unwrap_or("_eq")
+        Operator::ALL
+            .iter()
+            .find(|(op, _)| *op == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("_eq")
     }
 }

@@ -1,0 +1,103 @@
+//! The database seam: the [`Driver`] trait the core talks to, and its values.
+//!
+//! The core never sees a backend type. A host (native or edge) hands the core
+//! a `Driver`; statements arrive as SQL text built from the schema snapshot
+//! plus bound parameters.
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod libsql;
+mod value;
+
+pub use value::Value;
+
+use async_trait::async_trait;
+
+/// A boxed future, `Send` where the target has threads (native) and not on
+/// wasm32, where JS-backed futures cannot be.
+#[cfg(not(target_arch = "wasm32"))]
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+#[cfg(target_arch = "wasm32")]
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
+
+/// One SQL statement with its bound parameters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Statement {
+    pub sql: String,
+    pub params: Vec<Value>,
+}
+
+impl Statement {
+    pub fn new(sql: impl Into<String>) -> Self {
+        Statement {
+            sql: sql.into(),
+            params: Vec::new(),
+        }
+    }
+    pub fn with_params(sql: impl Into<String>, params: Vec<Value>) -> Self {
+        Statement {
+            sql: sql.into(),
+            params,
+        }
+    }
+}
+
+/// A result set, fully read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Rows {
+    /// The first cell of the first row, when there is one.
+    pub fn scalar(&self) -> Option<&Value> {
+        self.rows.first().and_then(|r| r.first())
+    }
+}
+
+/// What went wrong in the database, classified so the API can answer with the
+/// right Directus error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DbError {
+    #[error("unique constraint failed on {collection}.{field}")]
+    Unique { collection: String, field: String },
+    #[error("not null constraint failed on {collection}.{field}")]
+    NotNull { collection: String, field: String },
+    #[error("foreign key constraint failed")]
+    ForeignKey,
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The SQL dialect a driver speaks; the compiler shapes statements for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+}
+
+/// A database connection (or pool) as the core sees it.
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+pub trait Driver: Send + Sync {
+    fn dialect(&self) -> Dialect;
+
+    /// Runs a read and returns all rows.
+    async fn query(&self, stmt: &Statement) -> DbResult<Rows>;
+
+    /// Starts a transaction; everything through it is atomic.
+    async fn begin(&self) -> DbResult<Box<dyn Transaction>>;
+}
+
+/// An open transaction. Dropping it without `commit` rolls it back.
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+pub trait Transaction: Send {
+    /// Runs a statement and returns its rows (`RETURNING` included).
+    async fn query(&mut self, stmt: &Statement) -> DbResult<Rows>;
+    /// Runs a statement and returns the number of rows it changed.
+    async fn execute(&mut self, stmt: &Statement) -> DbResult<u64>;
+    async fn commit(self: Box<Self>) -> DbResult<()>;
+    async fn rollback(self: Box<Self>) -> DbResult<()>;
+}

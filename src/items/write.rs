@@ -1,0 +1,347 @@
+//! Writes, nested relations included, each request in ONE transaction: any
+//! error rolls everything back.
+
+use super::{db_error, key_value};
+use crate::app::{App, Host};
+use crate::db::{BoxFuture, Transaction, Value};
+use crate::error::{ApiError, ApiResult};
+use crate::query::Query;
+use crate::schema::{Collection, DeselectAction, Field, FieldRelation, FieldType, SchemaSnapshot};
+use crate::sql::write as stmt;
+use serde_json::{Map, Value as Json};
+
+/// One transaction's worth of writes.
+struct Writer<'a> {
+    tx: Box<dyn Transaction>,
+    schema: &'a SchemaSnapshot,
+    host: &'a dyn Host,
+}
+
+/// Runs `work` in a transaction; commits only if it succeeds.
+async fn in_transaction<'a, T: Send + 'a>(
+    app: &'a App,
+    schema: &'a SchemaSnapshot,
+    work: impl for<'w> FnOnce(&'w mut Writer<'a>) -> BoxFuture<'w, ApiResult<T>>,
+) -> ApiResult<T> {
+    let tx = app.driver.begin().await.map_err(db_error)?;
+    let mut w = Writer { tx, schema, host: app.host.as_ref() };
+    match work(&mut w).await {
+        Ok(v) => {
+            w.tx.commit().await.map_err(db_error)?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = w.tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Creates one item; returns its key.
+pub async fn create_one<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, payload: &'a Json) -> ApiResult<Value> {
+    let obj = object(payload)?;
+    in_transaction(app, schema, |w| Box::pin(async move { w.save(coll, obj, None).await })).await
+}
+
+/// Creates several items; returns their keys in order.
+pub async fn create_many<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, payloads: &'a [Json]) -> ApiResult<Vec<Value>> {
+    let objs = payloads.iter().map(object).collect::<ApiResult<Vec<_>>>()?;
+    in_transaction(app, schema, |w| {
+        Box::pin(async move {
+            let mut keys = Vec::with_capacity(objs.len());
+            for o in objs {
+                keys.push(w.save(coll, o, None).await?);
+            }
+            Ok(keys)
+        })
+    })
+    .await
+}
+
+/// Updates one item; FORBIDDEN when it does not exist.
+pub async fn update_one<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, key: Value, payload: &'a Json) -> ApiResult<Value> {
+    let obj = object(payload)?;
+    in_transaction(app, schema, |w| Box::pin(async move { w.save(coll, obj, Some(key)).await })).await
+}
+
+/// Applies the same payload to several items, or one payload per item (each
+/// carrying its key) when `payload` is an array.
+pub async fn update_keys<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, keys: &'a [Value], payload: &'a Json) -> ApiResult<Vec<Value>> {
+    let obj = object(payload)?;
+    in_transaction(app, schema, |w| {
+        Box::pin(async move {
+            for k in keys {
+                w.save(coll, obj, Some(k.clone())).await?;
+            }
+            Ok(keys.to_vec())
+        })
+    })
+    .await
+}
+
+/// Batch update from an array of objects that each hold their primary key.
+pub async fn update_batch<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, items: &'a [Json]) -> ApiResult<Vec<Value>> {
+    let mut work = Vec::with_capacity(items.len());
+    for item in items {
+        let obj = object(item)?;
+        let raw = obj.get(&coll.primary_key).ok_or_else(|| {
+            ApiError::invalid_payload(format!("Each item of a batch update needs its primary key \"{}\"", coll.primary_key))
+        })?;
+        work.push((key_value(coll, raw)?, obj));
+    }
+    in_transaction(app, schema, |w| {
+        Box::pin(async move {
+            let mut keys = Vec::with_capacity(work.len());
+            for (k, obj) in work {
+                keys.push(w.save(coll, obj, Some(k)).await?);
+            }
+            Ok(keys)
+        })
+    })
+    .await
+}
+
+/// Deletes items; FORBIDDEN (and nothing deleted) if any key does not exist.
+pub async fn delete_keys<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, keys: &'a [Value]) -> ApiResult<()> {
+    if coll.is_view {
+        return Err(ApiError::forbidden());
+    }
+    in_transaction(app, schema, |w| {
+        Box::pin(async move {
+            let found = w.tx.query(&stmt::existing_keys(coll, keys)).await.map_err(db_error)?;
+            if found.rows.len() < dedup_count(keys) {
+                return Err(ApiError::forbidden());
+            }
+            w.tx.execute(&stmt::delete(coll, keys)).await.map_err(db_error)?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Keys of the items a `{query}` batch targets.
+pub async fn keys_for_query<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, query: &Query) -> ApiResult<Vec<Value>> {
+    let mut q = query.clone();
+    q.fields = Some(vec![coll.primary_key.clone()]);
+    q.aggregate.clear();
+    q.group_by.clear();
+    q.meta = Default::default();
+    let stmt = app.read_ctx(schema).list_keys(coll, &q)?;
+    let rows = app.driver.query(&stmt).await.map_err(db_error)?;
+    Ok(rows.rows.into_iter().filter_map(|r| r.into_iter().next()).collect())
+}
+
+/// PATCH of a singleton: updates its row, creating it when missing.
+pub async fn upsert_singleton<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, payload: &'a Json) -> ApiResult<Value> {
+    let first = keys_for_query(app, schema, coll, &Query { limit: Some(1), ..Query::default() }).await?;
+    let obj = object(payload)?;
+    let key = first.into_iter().next();
+    in_transaction(app, schema, |w| Box::pin(async move { w.save(coll, obj, key).await })).await
+}
+
+fn object(v: &Json) -> ApiResult<&Map<String, Json>> {
+    v.as_object().ok_or_else(|| ApiError::invalid_payload("Payload has to be an object"))
+}
+
+fn dedup_count(keys: &[Value]) -> usize {
+    let mut seen: Vec<&Value> = Vec::new();
+    for k in keys {
+        if !seen.contains(&k) {
+            seen.push(k);
+        }
+    }
+    seen.len()
+}
+
+impl<'a> Writer<'a> {
+    /// Creates (`key` None) or updates one item with nested relations;
+    /// returns its key.
+    fn save<'s>(&'s mut self, coll: &'a Collection, payload: &'s Map<String, Json>, key: Option<Value>) -> BoxFuture<'s, ApiResult<Value>> {
+        Box::pin(async move {
+            if coll.is_view {
+                return Err(ApiError::forbidden());
+            }
+            let mut columns: Vec<(&Field, Value)> = Vec::new();
+            let mut children: Vec<(&Field, &Json)> = Vec::new();
+            for (name, value) in payload {
+                // Directus drops keys that are not fields of the collection.
+                let Some(f) = coll.field(name) else { continue };
+                match &f.relation {
+                    Some(FieldRelation::OneToMany { .. }) => children.push((f, value)),
+                    Some(FieldRelation::ManyToOne { related_collection, .. }) if value.is_object() => {
+                        let related = self.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
+                        let k = self.save_related(related, value).await?;
+                        columns.push((f, k));
+                    }
+                    _ if f.is_alias() => {}
+                    _ => columns.push((f, self.column_value(coll, f, value)?)),
+                }
+            }
+            let key = match key {
+                Some(k) => {
+                    // The key itself is not rewritten by an update.
+                    columns.retain(|(f, v)| !(f.primary_key && *v == k));
+                    self.update_row(coll, &k, &columns).await?;
+                    k
+                }
+                None => self.insert_row(coll, columns).await?,
+            };
+            for (f, value) in children {
+                self.save_children(coll, f, &key, value).await?;
+            }
+            Ok(key)
+        })
+    }
+
+    /// An m2o object: updates the related item when its key exists, else creates it.
+    async fn save_related(&mut self, related: &'a Collection, value: &Json) -> ApiResult<Value> {
+        let obj = object(value)?;
+        if let Some(raw) = obj.get(&related.primary_key).filter(|v| !v.is_null()) {
+            let k = key_value(related, raw)?;
+            if self.exists(related, &k).await? {
+                return self.save(related, obj, Some(k)).await;
+            }
+        }
+        self.save(related, obj, None).await
+    }
+
+    async fn exists(&mut self, coll: &Collection, key: &Value) -> ApiResult<bool> {
+        let rows = self.tx.query(&stmt::existing_keys(coll, std::slice::from_ref(key))).await.map_err(db_error)?;
+        Ok(!rows.rows.is_empty())
+    }
+
+    async fn insert_row(&mut self, coll: &Collection, mut columns: Vec<(&'a Field, Value)>) -> ApiResult<Value> {
+        let pk = coll.pk_field();
+        let has_pk = columns.iter().any(|(f, v)| f.primary_key && !v.is_null());
+        columns.retain(|(f, v)| !(f.primary_key && v.is_null()));
+        if !has_pk && pk.field_type == FieldType::Uuid && pk.default_value.is_none() {
+            columns.push((pk, Value::Text(self.uuid_v4())));
+        }
+        let rows = self.tx.query(&stmt::insert(coll, &columns)).await.map_err(db_error)?;
+        rows.scalar().cloned().ok_or_else(|| ApiError::internal("insert returned no key"))
+    }
+
+    async fn update_row(&mut self, coll: &Collection, key: &Value, columns: &[(&'a Field, Value)]) -> ApiResult<()> {
+        if columns.is_empty() {
+            return if self.exists(coll, key).await? { Ok(()) } else { Err(ApiError::forbidden()) };
+        }
+        let changed = self.tx.execute(&stmt::update(coll, key, columns)).await.map_err(db_error)?;
+        if changed == 0 {
+            return Err(ApiError::forbidden());
+        }
+        Ok(())
+    }
+
+    /// An o2m / m2m value: an array (the complete new set of children) or
+    /// `{create, update, delete}`.
+    async fn save_children(&mut self, parent: &Collection, f: &'a Field, parent_key: &Value, value: &Json) -> ApiResult<()> {
+        let Some(FieldRelation::OneToMany { related_collection, related_field, junction_field, deselect_action, .. }) = &f.relation else {
+            return Ok(());
+        };
+        let child = self.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
+        // Junction rows mean nothing once deselected: remove them.
+        let action = if junction_field.is_some() { DeselectAction::Delete } else { *deselect_action };
+        let bad = || ApiError::invalid_payload(format!("Field \"{}\" of \"{}\" takes an array or {{create, update, delete}}", f.name, parent.name));
+        match value {
+            Json::Null => {
+                let current = self.child_keys(child, related_field, parent_key).await?;
+                self.deselect(child, related_field, parent_key, &current, action).await
+            }
+            Json::Array(items) => {
+                let mut kept = Vec::with_capacity(items.len());
+                for item in items {
+                    kept.push(self.save_child(child, related_field, parent_key, item, false).await?);
+                }
+                let current = self.child_keys(child, related_field, parent_key).await?;
+                let gone: Vec<Value> = current.into_iter().filter(|k| !kept.contains(k)).collect();
+                self.deselect(child, related_field, parent_key, &gone, action).await
+            }
+            Json::Object(ops) => {
+                if ops.keys().any(|k| !matches!(k.as_str(), "create" | "update" | "delete")) {
+                    return Err(bad());
+                }
+                for item in ops.get("create").and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[]) {
+                    self.save_child(child, related_field, parent_key, item, false).await?;
+                }
+                for item in ops.get("update").and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[]) {
+                    self.save_child(child, related_field, parent_key, item, true).await?;
+                }
+                let delete = ops.get("delete").and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[]);
+                let keys = delete.iter().map(|k| key_value(child, k)).collect::<ApiResult<Vec<_>>>()?;
+                self.deselect(child, related_field, parent_key, &keys, action).await
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// One child: a bare key links an existing item; an object with an
+    /// existing key updates it; any other object creates a new one.
+    async fn save_child(&mut self, child: &'a Collection, fk: &str, parent_key: &Value, item: &Json, must_exist: bool) -> ApiResult<Value> {
+        let mut obj = match item {
+            Json::Object(o) => o.clone(),
+            scalar => {
+                let mut o = Map::new();
+                o.insert(child.primary_key.clone(), scalar.clone());
+                o
+            }
+        };
+        obj.insert(fk.to_string(), parent_key.to_json());
+        let key = match obj.get(&child.primary_key).filter(|v| !v.is_null()) {
+            Some(raw) => Some(key_value(child, raw)?),
+            None => None,
+        };
+        let existing = match &key {
+            Some(k) => self.exists(child, k).await?,
+            None => false,
+        };
+        if must_exist && !existing {
+            return Err(ApiError::forbidden());
+        }
+        self.save(child, &obj, if existing { key } else { None }).await
+    }
+
+    async fn child_keys(&mut self, child: &Collection, fk: &str, parent_key: &Value) -> ApiResult<Vec<Value>> {
+        let rows = self.tx.query(&stmt::child_keys(child, fk, parent_key)).await.map_err(db_error)?;
+        Ok(rows.rows.into_iter().filter_map(|r| r.into_iter().next()).collect())
+    }
+
+    async fn deselect(&mut self, child: &Collection, fk: &str, parent_key: &Value, keys: &[Value], action: DeselectAction) -> ApiResult<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let s = match action {
+            DeselectAction::Nullify => stmt::nullify_children(child, fk, parent_key, keys),
+            DeselectAction::Delete => stmt::delete_children(child, fk, parent_key, keys),
+        };
+        self.tx.execute(&s).await.map_err(db_error)?;
+        Ok(())
+    }
+
+    fn column_value(&self, coll: &Collection, f: &Field, v: &Json) -> ApiResult<Value> {
+        let value = stmt::column_value(coll, f, v)?;
+        match (f.field_type, &value) {
+            (FieldType::Hash, Value::Text(plain)) if !plain.starts_with("$argon2") => Ok(Value::Text(self.hash(plain)?)),
+            _ => Ok(value),
+        }
+    }
+
+    /// argon2id with Directus's parameters (m=4096 KiB, t=3, p=1).
+    fn hash(&self, plain: &str) -> ApiResult<String> {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let mut salt = [0u8; 16];
+        self.host.fill_random(&mut salt);
+        let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::internal(e.to_string()))?;
+        let params = argon2::Params::new(4096, 3, 1, None).map_err(|e| ApiError::internal(e.to_string()))?;
+        let hasher = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        hasher.hash_password(plain.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| ApiError::internal(e.to_string()))
+    }
+
+    fn uuid_v4(&self) -> String {
+        let mut b = [0u8; 16];
+        self.host.fill_random(&mut b);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    }
+}

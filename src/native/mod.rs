@@ -1,0 +1,6 @@
+//! The native host: CLI, HTTP server, system clock and randomness. Everything
+//! tokio- or filesystem-bound lives here, outside the core.
+
+pub mod cli;
+pub mod host;
+pub mod server;

@@ -1,0 +1,9 @@
+//! The query layer: Directus query parameters parsed into a [`Query`] AST.
+//! Knows nothing of SQL.
+
+pub mod ast;
+pub mod parse;
+pub mod qs;
+
+pub use ast::*;
+pub use parse::{parse_filter, parse_query_json, parse_query_string};

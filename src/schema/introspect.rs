@@ -1,0 +1,62 @@
+//! Introspection queries per dialect. The driver runs them; `build` turns the
+//! rows into a snapshot. Only SQLite/libSQL exists so far.
+
+use crate::db::{DbResult, Driver, Statement};
+use crate::schema::build::RawSchema;
+
+/// Columns of every table and view (SQLite), one row per column.
+const SQLITE_COLUMNS: &str = r#"SELECT m.name AS tbl, m.type AS kind, p.cid AS cid, p.name AS col, p.type AS decl, p."notnull" AS not_null, p.dflt_value AS dflt, p.pk AS pk, p.hidden AS hidden, m.sql AS ddl
+FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p
+WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name NOT LIKE '\_cf\_%' ESCAPE '\' AND m.name NOT LIKE 'libsql\_%' ESCAPE '\'
+ORDER BY m.name, p.cid"#;
+
+/// Foreign keys of every table (SQLite), one row per column pair.
+const SQLITE_FOREIGN_KEYS: &str = r#"SELECT m.name AS tbl, f.id AS id, f.seq AS seq, f."table" AS ref_table, f."from" AS col, f."to" AS ref_col, f.on_update AS on_update, f.on_delete AS on_delete
+FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
+WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq"#;
+
+/// Columns of unique indexes (SQLite); single-column ones make a field unique.
+const SQLITE_UNIQUE: &str = r#"SELECT m.name AS tbl, il.name AS idx, ii.name AS col
+FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii
+WHERE m.type = 'table' AND il."unique" = 1 ORDER BY m.name, il.name"#;
+
+/// Reads the raw schema of a SQLite/libSQL database through `driver`.
+pub async fn introspect_sqlite(driver: &dyn Driver) -> DbResult<RawSchema> {
+    let columns = driver.query(&Statement::new(SQLITE_COLUMNS)).await?;
+    let foreign_keys = driver.query(&Statement::new(SQLITE_FOREIGN_KEYS)).await?;
+    let unique = driver.query(&Statement::new(SQLITE_UNIQUE)).await?;
+    let tables: std::collections::HashSet<String> = columns
+        .rows
+        .iter()
+        .filter_map(|r| r.first().and_then(|v| v.as_str()).map(str::to_string))
+        .collect();
+    let has_table = |name: &str| tables.contains(name);
+    let mut raw = RawSchema {
+        columns,
+        foreign_keys,
+        unique,
+        ..RawSchema::default()
+    };
+    // Directus's metadata tables exist only in databases Directus made.
+    for (table, slot) in [
+        ("directus_collections", &mut raw.directus_collections),
+        ("directus_fields", &mut raw.directus_fields),
+        ("directus_relations", &mut raw.directus_relations),
+    ] {
+        if has_table(table) {
+            *slot = Some(
+                driver
+                    .query(&Statement::new(format!("SELECT * FROM \"{table}\"")))
+                    .await?,
+            );
+        }
+    }
+    Ok(raw)
+}
+
+/// Introspects and builds the snapshot in one go.
+pub async fn snapshot_sqlite(driver: &dyn Driver) -> DbResult<crate::schema::SchemaSnapshot> {
+    Ok(crate::schema::build_snapshot(
+        &introspect_sqlite(driver).await?,
+    ))
+}

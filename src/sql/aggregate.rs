@@ -1,0 +1,164 @@
+//! `aggregate` + `groupBy` compiled to one statement returning the rows'
+//! JSON: `[{"status": "draft", "count": 12, "sum": {"price": 3.5}}]`.
+
+use super::builder::{column, ident, literal, SqlBuilder};
+use super::read::{path_expr, where_clause, ReadCtx, DATA_COLUMN};
+use super::scope::{field, Scope};
+use crate::db::Statement;
+use crate::error::{ApiError, ApiResult};
+use crate::query::{AggregateFunc, Query};
+use crate::schema::Collection;
+
+/// The key a `groupBy` entry gets in each result row.
+pub fn group_key(path: &str) -> String {
+    path.to_string()
+}
+
+pub(super) fn compile<'a>(
+    ctx: &ReadCtx<'a>,
+    coll: &'a Collection,
+    query: &Query,
+) -> ApiResult<Statement> {
+    let mut b = SqlBuilder::new();
+    let alias = b.alias();
+    let scope = Scope::table(coll, alias.clone());
+
+    // Inner select: group values g0.. and aggregate values a0..
+    let mut inner_cols = Vec::new();
+    let mut group_refs = Vec::new();
+    let mut out_pairs = Vec::new();
+    for (i, path) in query.group_by.iter().enumerate() {
+        let expr = path_expr(ctx.schema, &scope, path)?;
+        inner_cols.push(format!("{expr} AS g{i}"));
+        group_refs.push(format!("g{i}"));
+        out_pairs.push(format!(
+            "{}, {}",
+            literal(&group_key(path)),
+            column("r", &format!("g{i}"))
+        ));
+    }
+
+    // Aggregates of one function share one output object: {"sum": {"a": 1, "b": 2}}.
+    let mut by_func: Vec<(AggregateFunc, Vec<(String, usize)>)> = Vec::new();
+    for (i, agg) in query.aggregate.iter().enumerate() {
+        inner_cols.push(format!(
+            "{} AS a{i}",
+            aggregate_sql(coll, &alias, agg.func, &agg.field)?
+        ));
+        match by_func.iter_mut().find(|(f, _)| *f == agg.func) {
+            Some((_, fields)) => fields.push((agg.field.clone(), i)),
+            None => by_func.push((agg.func, vec![(agg.field.clone(), i)])),
+        }
+    }
+    for (func, fields) in &by_func {
+        let value = match fields.as_slice() {
+            // `count=*` and countAll are plain numbers.
+            [(f, i)] if f == "*" => column("r", &format!("a{i}")),
+            _ => {
+                let inner = fields
+                    .iter()
+                    .filter(|(f, _)| f != "*")
+                    .map(|(f, i)| format!("{}, {}", literal(f), column("r", &format!("a{i}"))))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("json_object({inner})")
+            }
+        };
+        out_pairs.push(format!("{}, {value}", literal(func.name())));
+    }
+    if inner_cols.is_empty() {
+        return Err(ApiError::invalid_query(
+            "Aggregate needs at least one function",
+        ));
+    }
+
+    let conditions = ctx.conditions(&mut b, &scope, query)?;
+    let group_sql = if group_refs.is_empty() {
+        String::new()
+    } else {
+        format!(" GROUP BY {}", group_refs.join(", "))
+    };
+    let order = group_order(query, &group_refs);
+    let limit = if group_refs.is_empty() {
+        String::new()
+    } else {
+        ctx.limit_clause(&mut b, query)?
+    };
+    let inner = format!(
+        "SELECT {} FROM {} AS {alias}{}{group_sql}{order}{limit}",
+        inner_cols.join(", "),
+        ident(&coll.name),
+        where_clause(&conditions)
+    );
+    let sql = format!(
+        "SELECT json_group_array(json_object({})) AS {DATA_COLUMN} FROM ({inner}) AS r",
+        out_pairs.join(", ")
+    );
+    Ok(b.finish(sql))
+}
+
+/// Grouped rows sort by the `sort` entries that are group keys, else by the
+/// group keys in order (stable output).
+fn group_order(query: &Query, group_refs: &[String]) -> String {
+    if group_refs.is_empty() {
+        return String::new();
+    }
+    let mut keys: Vec<String> = query
+        .sort
+        .iter()
+        .filter_map(|s| {
+            let i = query.group_by.iter().position(|g| *g == s.path)?;
+            Some(format!(
+                "g{i} {}",
+                if s.descending { "DESC" } else { "ASC" }
+            ))
+        })
+        .collect();
+    if keys.is_empty() {
+        keys = group_refs.iter().map(|g| format!("{g} ASC")).collect();
+    }
+    format!(" ORDER BY {}", keys.join(", "))
+}
+
+fn aggregate_sql(
+    coll: &Collection,
+    alias: &str,
+    func: AggregateFunc,
+    name: &str,
+) -> ApiResult<String> {
+    use AggregateFunc::*;
+    if name == "*" {
+        return match func {
+            Count | CountAll => Ok("count(*)".into()),
+            _ => Err(ApiError::invalid_query(format!(
+                "\"{}\" needs a field, not \"*\"",
+                func.name()
+            ))),
+        };
+    }
+    let f = field(coll, name)?;
+    if f.is_alias() {
+        return Err(ApiError::invalid_query(format!(
+            "Cannot aggregate the one-to-many field \"{name}\""
+        )));
+    }
+    let c = column(alias, &f.name);
+    let numeric_only = matches!(func, Sum | SumDistinct | Avg | AvgDistinct);
+    if numeric_only && !f.field_type.is_numeric() {
+        return Err(ApiError::invalid_query(format!(
+            "\"{}\" needs a numeric field, \"{name}\" is not one",
+            func.name()
+        )));
+    }
+    Ok(match func {
+        Count => format!("count({c})"),
+        CountAll => "count(*)".into(),
+        CountDistinct => format!("count(DISTINCT {c})"),
+        Sum => format!("sum({c})"),
+        SumDistinct => format!("sum(DISTINCT {c})"),
+        Avg => format!("avg({c})"),
+        AvgDistinct => format!("avg(DISTINCT {c})"),
+        Min => format!("min({c})"),
+        Max => format!("max({c})"),
+    })
+}

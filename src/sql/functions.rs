@@ -1,0 +1,129 @@
+//! Directus query functions (`year(date)`, `count(comments)`) as SQLite SQL.
+
+use super::builder::{column, ident};
+use super::scope::{field, Scope};
+use crate::error::{ApiError, ApiResult};
+use crate::schema::{FieldRelation, FieldType, SchemaSnapshot};
+
+/// A function applied to a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    Year,
+    Month,
+    Week,
+    Day,
+    Weekday,
+    Hour,
+    Minute,
+    Second,
+    Count,
+}
+
+impl Func {
+    fn from_name(name: &str) -> Option<Func> {
+        Some(match name {
+            "year" => Func::Year,
+            "month" => Func::Month,
+            "week" => Func::Week,
+            "day" => Func::Day,
+            "weekday" => Func::Weekday,
+            "hour" => Func::Hour,
+            "minute" => Func::Minute,
+            "second" => Func::Second,
+            "count" => Func::Count,
+            _ => return None,
+        })
+    }
+
+    /// The strftime format of a date part.
+    fn strftime(self) -> Option<&'static str> {
+        Some(match self {
+            Func::Year => "%Y",
+            Func::Month => "%m",
+            Func::Week => "%W",
+            Func::Day => "%d",
+            Func::Weekday => "%w",
+            Func::Hour => "%H",
+            Func::Minute => "%M",
+            Func::Second => "%S",
+            Func::Count => return None,
+        })
+    }
+}
+
+/// Splits `year(published_at)` into the function and its argument.
+pub fn parse_call(key: &str) -> ApiResult<Option<(Func, &str)>> {
+    let Some(open) = key.find('(') else {
+        return Ok(None);
+    };
+    let name = &key[..open];
+    let arg = key[open + 1..]
+        .strip_suffix(')')
+        .ok_or_else(|| ApiError::invalid_query(format!("Invalid function call \"{key}\"")))?;
+    let func = Func::from_name(name)
+        .ok_or_else(|| ApiError::invalid_query(format!("Unknown function \"{name}\"")))?;
+    Ok(Some((func, arg.trim())))
+}
+
+/// SQL for `func(arg)` evaluated on the row of `scope`.
+pub fn call_sql(
+    schema: &SchemaSnapshot,
+    scope: &Scope,
+    func: Func,
+    arg: &str,
+) -> ApiResult<String> {
+    let f = field(scope.coll(), arg)?;
+    if let Some(fmt) = func.strftime() {
+        if !f.field_type.is_temporal() {
+            return Err(ApiError::invalid_query(format!(
+                "Function \"{}\" needs a date or time field, \"{arg}\" is not one",
+                fmt_name(func)
+            )));
+        }
+        return Ok(format!(
+            "CAST(strftime('{fmt}', {}) AS INTEGER)",
+            scope.column_expr(arg)
+        ));
+    }
+    // count(): items of a relation, or elements of a JSON array.
+    match &f.relation {
+        Some(FieldRelation::OneToMany {
+            related_collection,
+            related_field,
+            ..
+        }) => {
+            let child = schema
+                .collection(related_collection)
+                .ok_or_else(ApiError::forbidden)?;
+            let pk = scope.column_expr(&scope.coll().primary_key);
+            Ok(format!(
+                "(SELECT count(*) FROM {} AS c WHERE {} = {pk})",
+                ident(&child.name),
+                column("c", related_field)
+            ))
+        }
+        _ if f.field_type == FieldType::Json || f.field_type == FieldType::Csv => {
+            let e = scope.column_expr(arg);
+            Ok(format!(
+                "CASE WHEN json_valid({e}) THEN json_array_length({e}) ELSE NULL END"
+            ))
+        }
+        _ => Err(ApiError::invalid_query(format!(
+            "Function \"count\" needs a relational or JSON field, \"{arg}\" is not one"
+        ))),
+    }
+}
+
+fn fmt_name(func: Func) -> &'static str {
+    match func {
+        Func::Year => "year",
+        Func::Month => "month",
+        Func::Week => "week",
+        Func::Day => "day",
+        Func::Weekday => "weekday",
+        Func::Hour => "hour",
+        Func::Minute => "minute",
+        Func::Second => "second",
+        Func::Count => "count",
+    }
+}

@@ -1,0 +1,443 @@
+//! Reads compiled to ONE statement whose single cell is the response JSON.
+//!
+//! The database builds the JSON (`json_object`, `json_group_array`), nested
+//! relations included, so the host writes it out without parsing it.
+
+use super::builder::{column, ident, literal, SqlBuilder};
+use super::filter::FilterCtx;
+use super::functions::{call_sql, parse_call};
+use super::scope::{field, resolve_path, Scope};
+use super::selection::{select, Entry, EntryKind, Selection};
+use crate::db::{Statement, Value};
+use crate::error::{ApiError, ApiResult};
+use crate::query::{Filter, Query, SortKey};
+use crate::schema::{Collection, Field, FieldRelation, FieldType, SchemaSnapshot};
+
+/// Limits and context shared by all reads.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadCtx<'a> {
+    pub schema: &'a SchemaSnapshot,
+    /// The host's clock, for `$NOW`.
+    pub now_ms: i64,
+    /// `limit` when the query gives none (Directus QUERY_LIMIT_DEFAULT).
+    pub default_limit: i64,
+    /// Largest `limit` allowed; `None` = unlimited (`-1` allowed).
+    pub max_limit: Option<i64>,
+}
+
+/// How many rows a list statement reads.
+enum Shape {
+    /// `data` is an array.
+    List,
+    /// `data` is one object; no row means the item does not exist.
+    One,
+    /// `data` is the first row in sort order (singletons).
+    First,
+}
+
+/// The columns of the statement's single row.
+pub const DATA_COLUMN: &str = "data";
+pub const TOTAL_COUNT_COLUMN: &str = "total_count";
+pub const FILTER_COUNT_COLUMN: &str = "filter_count";
+
+impl<'a> ReadCtx<'a> {
+    /// `GET /items/{collection}`: an array (or aggregate rows), plus the
+    /// `meta` counts as extra columns of the same statement when asked for.
+    pub fn list(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
+        if !query.aggregate.is_empty() || !query.group_by.is_empty() {
+            return super::aggregate::compile(self, coll, query);
+        }
+        self.rows(coll, query, None, Shape::List)
+    }
+
+    /// `GET /items/{collection}/{id}`: one object, or no row.
+    pub fn item(&self, coll: &'a Collection, query: &Query, key: Value) -> ApiResult<Statement> {
+        self.rows(coll, query, Some(key), Shape::One)
+    }
+
+    /// The primary keys a query selects (a `{query}` batch write), as rows.
+    pub fn list_keys(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
+        let mut b = SqlBuilder::new();
+        let alias = b.alias();
+        let scope = Scope::table(coll, alias.clone());
+        let conditions = self.conditions(&mut b, &scope, query)?;
+        let order = self.order_by(&mut b, &scope, &query.sort)?;
+        let limit = self.limit_clause(&mut b, query)?;
+        let sql = format!(
+            "SELECT {} FROM {} AS {alias}{}{order}{limit}",
+            column(&alias, &coll.primary_key),
+            ident(&coll.name),
+            where_clause(&conditions)
+        );
+        Ok(b.finish(sql))
+    }
+
+    /// The first row in sort order as one object (a singleton's row).
+    pub fn item_first(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
+        self.rows(coll, query, None, Shape::First)
+    }
+
+    /// A list restricted to some primary keys (the re-read after a write).
+    pub fn items_by_keys(
+        &self,
+        coll: &'a Collection,
+        query: &Query,
+        keys: &[Value],
+    ) -> ApiResult<Statement> {
+        let mut q = query.clone();
+        let ids: Vec<serde_json::Value> = keys.iter().map(Value::to_json).collect();
+        let by_key = Filter::Field {
+            key: coll.primary_key.clone(),
+            cond: crate::query::Condition::Op {
+                op: crate::query::Operator::In,
+                value: serde_json::Value::Array(ids),
+            },
+        };
+        q.filter = Some(match q.filter.take() {
+            Some(f) => Filter::And(vec![by_key, f]),
+            None => by_key,
+        });
+        q.limit = Some(-1);
+        q.offset = None;
+        q.page = None;
+        q.meta = Default::default();
+        self.rows(coll, &q, None, Shape::List)
+    }
+
+    fn rows(
+        &self,
+        coll: &'a Collection,
+        query: &Query,
+        key: Option<Value>,
+        shape: Shape,
+    ) -> ApiResult<Statement> {
+        let mut b = SqlBuilder::new();
+        let selection = select(self.schema, coll, query)?;
+        let alias = b.alias();
+        let scope = Scope::table(coll, alias.clone());
+
+        let mut conditions = self.conditions(&mut b, &scope, query)?;
+        if let Some(key) = key {
+            conditions.push(format!(
+                "{} = {}",
+                column(&alias, &coll.primary_key),
+                b.param(key)
+            ));
+        }
+        let where_sql = where_clause(&conditions);
+        let order = self.order_by(&mut b, &scope, &query.sort)?;
+        let limit = match shape {
+            Shape::List => self.limit_clause(&mut b, query)?,
+            Shape::One => String::new(),
+            Shape::First => " LIMIT 1".to_string(),
+        };
+        let inner = format!(
+            "SELECT {} FROM {} AS {alias}{where_sql}{order}{limit}",
+            select_columns(&alias, &selection.needed_columns()),
+            ident(&coll.name)
+        );
+        let object = self.object(&mut b, &selection, &alias)?;
+        let data = match shape {
+            Shape::List => format!("json_group_array({object})"),
+            Shape::One | Shape::First => object,
+        };
+        let mut sql = format!("SELECT {data} AS {DATA_COLUMN}");
+        if query.meta.total_count {
+            sql += &format!(
+                ", (SELECT count(*) FROM {}) AS {TOTAL_COUNT_COLUMN}",
+                ident(&coll.name)
+            );
+        }
+        if query.meta.filter_count {
+            // The same WHERE text: its alias and parameters are reused as is.
+            sql += &format!(
+                ", (SELECT count(*) FROM {} AS {alias}{where_sql}) AS {FILTER_COUNT_COLUMN}",
+                ident(&coll.name)
+            );
+        }
+        sql += &format!(" FROM ({inner}) AS {alias}");
+        Ok(b.finish(sql))
+    }
+
+    /// `filter` and `search` of a query as WHERE conditions on `scope`.
+    pub(super) fn conditions(
+        &self,
+        b: &mut SqlBuilder,
+        scope: &Scope<'a>,
+        query: &Query,
+    ) -> ApiResult<Vec<String>> {
+        let mut out = Vec::new();
+        if let Some(filter) = &query.filter {
+            out.push(
+                FilterCtx {
+                    schema: self.schema,
+                    now_ms: self.now_ms,
+                }
+                .compile(b, scope, filter)?,
+            );
+        }
+        if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
+            out.push(search_sql(b, scope, search));
+        }
+        Ok(out)
+    }
+
+    /// ORDER BY for `sort`, with the primary key last so pages are stable.
+    pub(super) fn order_by(
+        &self,
+        b: &mut SqlBuilder,
+        scope: &Scope<'a>,
+        sort: &[SortKey],
+    ) -> ApiResult<String> {
+        let coll = scope.coll();
+        let mut keys = Vec::new();
+        let default_sort;
+        let sort = if sort.is_empty() {
+            default_sort = vec![SortKey {
+                path: coll
+                    .sort_field
+                    .clone()
+                    .unwrap_or_else(|| coll.primary_key.clone()),
+                descending: false,
+            }];
+            &default_sort
+        } else {
+            sort
+        };
+        for s in sort {
+            let expr = self.sort_expr(b, scope, &s.path)?;
+            keys.push(format!(
+                "{expr} {}",
+                if s.descending { "DESC" } else { "ASC" }
+            ));
+        }
+        if !sort.iter().any(|s| s.path == coll.primary_key) {
+            keys.push(format!("{} ASC", scope.column_expr(&coll.primary_key)));
+        }
+        Ok(format!(" ORDER BY {}", keys.join(", ")))
+    }
+
+    fn sort_expr(&self, _b: &mut SqlBuilder, scope: &Scope<'a>, path: &str) -> ApiResult<String> {
+        if let Some((func, arg)) = parse_call(path)? {
+            return call_sql(self.schema, scope, func, arg);
+        }
+        let (owner, f) = resolve_path(self.schema, scope, path)?;
+        if f.is_alias() {
+            return Err(ApiError::invalid_query(format!(
+                "Cannot sort by the one-to-many field \"{path}\""
+            )));
+        }
+        Ok(owner.column_expr(&f.name))
+    }
+
+    /// ` LIMIT ? OFFSET ?` for the query (default limit, `-1`, `page`).
+    pub(super) fn limit_clause(&self, b: &mut SqlBuilder, query: &Query) -> ApiResult<String> {
+        let (limit, offset) = self.limit_offset(query, self.default_limit)?;
+        Ok(format!(
+            " LIMIT {} OFFSET {}",
+            b.param(limit),
+            b.param(offset)
+        ))
+    }
+
+    fn limit_offset(&self, query: &Query, default: i64) -> ApiResult<(i64, i64)> {
+        let mut limit = query.limit.unwrap_or(default);
+        if let Some(max) = self.max_limit {
+            if limit == -1 || limit > max {
+                limit = max;
+            }
+        }
+        if limit < -1 {
+            return Err(ApiError::invalid_query("\"limit\" has to be -1 or greater"));
+        }
+        let offset = match query.page {
+            Some(page) if page >= 1 && limit > 0 => limit * (page - 1),
+            Some(_) if limit > 0 => {
+                return Err(ApiError::invalid_query("\"page\" has to be 1 or greater"))
+            }
+            _ => query.offset.unwrap_or(0),
+        };
+        Ok((limit, offset.max(0)))
+    }
+
+    /// `json_object(...)` for one row of `sel`, reading columns of `alias`.
+    fn object(&self, b: &mut SqlBuilder, sel: &Selection<'a>, alias: &str) -> ApiResult<String> {
+        let scope = Scope::table(sel.coll, alias);
+        let mut pairs = Vec::with_capacity(sel.entries.len());
+        for Entry { key, kind } in &sel.entries {
+            let value = match kind {
+                EntryKind::Column(f) => shape_value(f, &column(alias, &f.name)),
+                EntryKind::Function(func, f) => call_sql(self.schema, &scope, *func, &f.name)?,
+                EntryKind::ManyToOne { field, related } => {
+                    let Some((_, related_field)) = field.m2o() else {
+                        continue;
+                    };
+                    let a = b.alias();
+                    let obj = self.object(b, related, &a)?;
+                    format!(
+                        "(SELECT {obj} FROM {} AS {a} WHERE {} = {})",
+                        ident(&related.coll.name),
+                        column(&a, related_field),
+                        column(alias, &field.name)
+                    )
+                }
+                EntryKind::OneToMany {
+                    field,
+                    related,
+                    query,
+                } => {
+                    let a = b.alias();
+                    let obj = self.object(b, related, &a)?;
+                    let inner = self.children(
+                        b,
+                        &scope,
+                        field,
+                        related.coll,
+                        query,
+                        &a,
+                        &related.needed_columns(),
+                    )?;
+                    format!("(SELECT json_group_array({obj}) FROM ({inner}) AS {a})")
+                }
+                EntryKind::OneToManyKeys {
+                    field,
+                    related,
+                    query,
+                } => {
+                    let a = b.alias();
+                    let pk = related.primary_key.as_str();
+                    let inner = self.children(b, &scope, field, related, query, &a, &[pk])?;
+                    format!(
+                        "(SELECT json_group_array({}) FROM ({inner}) AS {a})",
+                        column(&a, pk)
+                    )
+                }
+            };
+            pairs.push(format!("{}, {value}", literal(key)));
+        }
+        Ok(format!("json_object({})", pairs.join(", ")))
+    }
+
+    /// The SELECT of the children of an o2m field for the parent row in
+    /// `parent`, with the `deep` sub-query's filter, sort and limit.
+    #[allow(clippy::too_many_arguments)]
+    fn children(
+        &self,
+        b: &mut SqlBuilder,
+        parent: &Scope<'a>,
+        field: &Field,
+        child: &'a Collection,
+        query: &Query,
+        alias: &str,
+        columns: &[&str],
+    ) -> ApiResult<String> {
+        let Some(FieldRelation::OneToMany {
+            related_field,
+            sort_field,
+            ..
+        }) = &field.relation
+        else {
+            return Err(ApiError::internal("one-to-many field without relation"));
+        };
+        let scope = Scope::table(child, alias);
+        let mut conditions = vec![format!(
+            "{} = {}",
+            column(alias, related_field),
+            parent.column_expr(&parent.coll().primary_key)
+        )];
+        conditions.extend(self.conditions(b, &scope, query)?);
+        let mut sort = query.sort.clone();
+        if sort.is_empty() {
+            if let Some(s) = sort_field {
+                sort.push(SortKey {
+                    path: s.clone(),
+                    descending: false,
+                });
+            }
+        }
+        let order = self.order_by(b, &scope, &sort)?;
+        let (limit, offset) = self.limit_offset(query, self.default_limit)?;
+        Ok(format!(
+            "SELECT {} FROM {} AS {alias}{}{order} LIMIT {} OFFSET {}",
+            select_columns(alias, columns),
+            ident(&child.name),
+            where_clause(&conditions),
+            b.param(limit),
+            b.param(offset)
+        ))
+    }
+}
+
+pub(super) fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
+fn select_columns(alias: &str, cols: &[&str]) -> String {
+    cols.iter()
+        .map(|c| column(alias, c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A column's value as Directus returns it for the field's type.
+pub(super) fn shape_value(f: &Field, e: &str) -> String {
+    match f.field_type {
+        FieldType::Boolean => format!("CASE WHEN {e} IS NULL THEN NULL WHEN {e} THEN json('true') ELSE json('false') END"),
+        FieldType::Json => format!("CASE WHEN json_valid({e}) THEN json({e}) ELSE {e} END"),
+        FieldType::Csv => format!(
+            "CASE WHEN {e} IS NULL THEN NULL WHEN {e} = '' THEN json_array() ELSE json('[\"' || replace(replace(replace({e}, '\\', '\\\\'), '\"', '\\\"'), ',', '\",\"') || '\"]') END"
+        ),
+        FieldType::Hash => format!("CASE WHEN {e} IS NULL THEN NULL ELSE '**********' END"),
+        _ => e.to_string(),
+    }
+}
+
+/// Directus `search`: case-insensitive substring over text fields, equality
+/// over numeric fields when the term is a number, and over uuid fields when
+/// it looks like a uuid.
+fn search_sql(b: &mut SqlBuilder, scope: &Scope, term: &str) -> String {
+    let coll = scope.coll();
+    let p = b.param(term.to_string());
+    let number = term.trim().parse::<f64>().ok().filter(|f| f.is_finite());
+    let is_uuid = term.len() == 36 && term.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    let mut parts = Vec::new();
+    for f in coll.columns() {
+        let e = scope.column_expr(&f.name);
+        match f.field_type {
+            t if t.is_textual() => parts.push(format!("instr(lower({e}), lower({p})) > 0")),
+            t if t.is_numeric() && number.is_some() => parts.push(format!("{e} = {p}")),
+            FieldType::Uuid if is_uuid => parts.push(format!("{e} = {p}")),
+            _ => {}
+        }
+    }
+    if parts.is_empty() {
+        "1=0".into()
+    } else {
+        format!("({})", parts.join(" OR "))
+    }
+}
+
+/// The m2o path of `groupBy`/`sort` entries resolved to SQL.
+pub(super) fn path_expr<'a>(
+    schema: &'a SchemaSnapshot,
+    scope: &Scope<'a>,
+    path: &str,
+) -> ApiResult<String> {
+    if let Some((func, arg)) = parse_call(path)? {
+        // Functions over an m2o path: `year(author.birth_date)`.
+        let (owner, f) = resolve_path(schema, scope, arg)?;
+        return call_sql(schema, &owner, func, &f.name);
+    }
+    let (owner, f) = resolve_path(schema, scope, path)?;
+    if f.is_alias() {
+        return Err(ApiError::invalid_query(format!(
+            "\"{path}\" is a one-to-many field and cannot be used here"
+        )));
+    }
+    let _ = field;
+    Ok(owner.column_expr(&f.name))
+}

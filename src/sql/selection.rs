@@ -1,0 +1,239 @@
+//! Resolving `fields` (with `*`, dot paths, `alias` and `deep`) into a tree
+//! of what each level of the response holds.
+
+use super::functions::{parse_call, Func};
+use super::scope::{field, unknown_field};
+use crate::error::{ApiError, ApiResult};
+use crate::query::Query;
+use crate::schema::{Collection, Field, FieldRelation, SchemaSnapshot};
+
+/// What one level of the response holds, in output order.
+#[derive(Debug)]
+pub struct Selection<'a> {
+    pub coll: &'a Collection,
+    pub entries: Vec<Entry<'a>>,
+}
+
+/// One key of a response object.
+#[derive(Debug)]
+pub struct Entry<'a> {
+    /// The key in the response (the field name, or its alias).
+    pub key: String,
+    pub kind: EntryKind<'a>,
+}
+
+#[derive(Debug)]
+pub enum EntryKind<'a> {
+    /// A column's value (an m2o column not expanded gives the foreign key).
+    Column(&'a Field),
+    /// `year(date)` and friends.
+    Function(Func, &'a Field),
+    /// An m2o expanded into the related object.
+    ManyToOne {
+        field: &'a Field,
+        related: Selection<'a>,
+    },
+    /// An o2m expanded into related objects, shaped by the `deep` sub-query.
+    OneToMany {
+        field: &'a Field,
+        related: Selection<'a>,
+        query: Query,
+    },
+    /// An o2m not expanded: the related primary keys.
+    OneToManyKeys {
+        field: &'a Field,
+        related: &'a Collection,
+        query: Query,
+    },
+}
+
+/// One requested path, split, and whether it came from a wildcard (which
+/// tolerates segments that do not apply, as `*.*` on a plain field).
+struct Path<'p> {
+    segments: Vec<&'p str>,
+    from_wildcard: bool,
+}
+
+/// Resolves a query's `fields` against `coll`.
+pub fn select<'a>(
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    query: &Query,
+) -> ApiResult<Selection<'a>> {
+    let requested: Vec<String> = match &query.fields {
+        Some(f) if !f.is_empty() => f.clone(),
+        _ => vec!["*".to_string()],
+    };
+    let paths = requested
+        .iter()
+        .map(|p| Path {
+            segments: p.split('.').collect(),
+            from_wildcard: false,
+        })
+        .collect();
+    select_paths(schema, coll, paths, query)
+}
+
+/// Requested first segments with their sub-paths and whether only
+/// wildcards asked for them, in first-seen order.
+type Heads<'p> = Vec<(String, Vec<Path<'p>>, bool)>;
+
+fn add_head<'p>(heads: &mut Heads<'p>, name: &str, rest: Path<'p>) {
+    let i = match heads.iter().position(|(n, _, _)| n == name) {
+        Some(i) => i,
+        None => {
+            heads.push((name.to_string(), Vec::new(), true));
+            heads.len() - 1
+        }
+    };
+    if !rest.from_wildcard {
+        heads[i].2 = false;
+    }
+    if !rest.segments.is_empty() {
+        heads[i].1.push(rest);
+    }
+}
+
+fn select_paths<'a>(
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    paths: Vec<Path>,
+    query: &Query,
+) -> ApiResult<Selection<'a>> {
+    let mut heads: Heads = Vec::new();
+    for p in paths {
+        let Some((&head, rest)) = p.segments.split_first() else {
+            continue;
+        };
+        if head == "*" {
+            for f in &coll.fields {
+                add_head(
+                    &mut heads,
+                    &f.name,
+                    Path {
+                        segments: rest.to_vec(),
+                        from_wildcard: true,
+                    },
+                );
+            }
+            // Aliases are part of "everything" too.
+            for a in query.alias.keys() {
+                add_head(
+                    &mut heads,
+                    a,
+                    Path {
+                        segments: rest.to_vec(),
+                        from_wildcard: true,
+                    },
+                );
+            }
+        } else if !head.is_empty() {
+            add_head(
+                &mut heads,
+                head,
+                Path {
+                    segments: rest.to_vec(),
+                    from_wildcard: p.from_wildcard,
+                },
+            );
+        }
+    }
+
+    let mut entries = Vec::new();
+    for (key, sub_paths, only_wildcard) in heads {
+        let target = query
+            .alias
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| key.clone());
+        if let Some((func, arg)) = parse_call(&target)? {
+            entries.push(Entry {
+                key,
+                kind: EntryKind::Function(func, field(coll, arg)?),
+            });
+            continue;
+        }
+        let f = match coll.field(&target) {
+            Some(f) => f,
+            None if only_wildcard => continue,
+            None => return Err(unknown_field(coll, &target)),
+        };
+        let kind = match (&f.relation, sub_paths.is_empty()) {
+            (
+                Some(FieldRelation::ManyToOne {
+                    related_collection, ..
+                }),
+                false,
+            ) => {
+                let related = related_coll(schema, related_collection)?;
+                let sub = query.deep.get(&key).cloned().unwrap_or_default();
+                EntryKind::ManyToOne {
+                    field: f,
+                    related: select_paths(schema, related, sub_paths, &sub)?,
+                }
+            }
+            (
+                Some(FieldRelation::OneToMany {
+                    related_collection, ..
+                }),
+                no_sub_paths,
+            ) => {
+                let related = related_coll(schema, related_collection)?;
+                let sub = query.deep.get(&key).cloned().unwrap_or_default();
+                if !no_sub_paths {
+                    EntryKind::OneToMany {
+                        field: f,
+                        related: select_paths(schema, related, sub_paths, &sub)?,
+                        query: sub,
+                    }
+                } else {
+                    EntryKind::OneToManyKeys {
+                        field: f,
+                        related,
+                        query: sub,
+                    }
+                }
+            }
+            (_, true) => EntryKind::Column(f),
+            (_, false) => {
+                if sub_paths.iter().all(|p| p.from_wildcard) {
+                    EntryKind::Column(f)
+                } else {
+                    let path = format!("{key}.{}", sub_paths[0].segments.join("."));
+                    return Err(unknown_field(coll, &path));
+                }
+            }
+        };
+        entries.push(Entry { key, kind });
+    }
+    Ok(Selection { coll, entries })
+}
+
+fn related_coll<'a>(schema: &'a SchemaSnapshot, name: &str) -> ApiResult<&'a Collection> {
+    schema.collection(name).ok_or_else(ApiError::forbidden)
+}
+
+impl<'a> Selection<'a> {
+    /// Columns of this level's row that the response expressions read.
+    pub fn needed_columns(&self) -> Vec<&'a str> {
+        let mut cols: Vec<&'a str> = vec![self.coll.primary_key.as_str()];
+        let mut push = |c: &'a str| {
+            if !cols.contains(&c) {
+                cols.push(c);
+            }
+        };
+        for e in &self.entries {
+            match &e.kind {
+                EntryKind::Column(f)
+                | EntryKind::Function(_, f)
+                | EntryKind::ManyToOne { field: f, .. }
+                    if !f.is_alias() =>
+                {
+                    push(&f.name)
+                }
+                _ => {}
+            }
+        }
+        cols
+    }
+}

@@ -1,0 +1,131 @@
+//! Write statements (INSERT / UPDATE / DELETE) and the casting of payload
+//! values to what a column stores.
+
+use super::builder::{ident, SqlBuilder};
+use super::values::{boolean, numeric, text};
+use crate::db::{Statement, Value};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::schema::{Collection, Field, FieldType};
+use serde_json::Value as Json;
+
+/// `INSERT ... RETURNING pk`. With no columns, the row gets its defaults.
+pub fn insert(coll: &Collection, values: &[(&Field, Value)]) -> Statement {
+    let mut b = SqlBuilder::new();
+    let pk = ident(&coll.primary_key);
+    if values.is_empty() {
+        return b.finish(format!("INSERT INTO {} DEFAULT VALUES RETURNING {pk}", ident(&coll.name)));
+    }
+    let cols: Vec<String> = values.iter().map(|(f, _)| ident(&f.name)).collect();
+    let params: Vec<String> = values.iter().map(|(_, v)| b.param(v.clone())).collect();
+    b.finish(format!(
+        "INSERT INTO {} ({}) VALUES ({}) RETURNING {pk}",
+        ident(&coll.name),
+        cols.join(", "),
+        params.join(", ")
+    ))
+}
+
+/// `UPDATE ... WHERE pk = ?`; callers check the changed-row count.
+pub fn update(coll: &Collection, key: &Value, values: &[(&Field, Value)]) -> Statement {
+    let mut b = SqlBuilder::new();
+    let sets: Vec<String> = values.iter().map(|(f, v)| format!("{} = {}", ident(&f.name), b.param(v.clone()))).collect();
+    let k = b.param(key.clone());
+    b.finish(format!("UPDATE {} SET {} WHERE {} = {k}", ident(&coll.name), sets.join(", "), ident(&coll.primary_key)))
+}
+
+/// `DELETE ... WHERE pk IN (keys)` (one JSON parameter for any number of keys).
+pub fn delete(coll: &Collection, keys: &[Value]) -> Statement {
+    let mut b = SqlBuilder::new();
+    let p = b.param(keys_json(keys));
+    b.finish(format!(
+        "DELETE FROM {} WHERE {} IN (SELECT value FROM json_each({p}))",
+        ident(&coll.name),
+        ident(&coll.primary_key)
+    ))
+}
+
+/// Keys that exist among `keys`.
+pub fn existing_keys(coll: &Collection, keys: &[Value]) -> Statement {
+    let mut b = SqlBuilder::new();
+    let p = b.param(keys_json(keys));
+    let pk = ident(&coll.primary_key);
+    b.finish(format!("SELECT {pk} FROM {} WHERE {pk} IN (SELECT value FROM json_each({p}))", ident(&coll.name)))
+}
+
+/// Keys of the children of `parent` through the foreign key `fk`.
+pub fn child_keys(child: &Collection, fk: &str, parent: &Value) -> Statement {
+    let mut b = SqlBuilder::new();
+    let p = b.param(parent.clone());
+    b.finish(format!("SELECT {} FROM {} WHERE {} = {p}", ident(&child.primary_key), ident(&child.name), ident(fk)))
+}
+
+/// Detaches children (`fk = NULL`) among `keys` that belong to `parent`.
+pub fn nullify_children(child: &Collection, fk: &str, parent: &Value, keys: &[Value]) -> Statement {
+    let mut b = SqlBuilder::new();
+    let (pp, kp) = (b.param(parent.clone()), b.param(keys_json(keys)));
+    b.finish(format!(
+        "UPDATE {} SET {fk_q} = NULL WHERE {fk_q} = {pp} AND {} IN (SELECT value FROM json_each({kp}))",
+        ident(&child.name),
+        ident(&child.primary_key),
+        fk_q = ident(fk)
+    ))
+}
+
+/// Deletes children among `keys` that belong to `parent`.
+pub fn delete_children(child: &Collection, fk: &str, parent: &Value, keys: &[Value]) -> Statement {
+    let mut b = SqlBuilder::new();
+    let (pp, kp) = (b.param(parent.clone()), b.param(keys_json(keys)));
+    b.finish(format!(
+        "DELETE FROM {} WHERE {} = {pp} AND {} IN (SELECT value FROM json_each({kp}))",
+        ident(&child.name),
+        ident(fk),
+        ident(&child.primary_key)
+    ))
+}
+
+fn keys_json(keys: &[Value]) -> String {
+    Json::Array(keys.iter().map(Value::to_json).collect()).to_string()
+}
+
+/// A payload value cast to what `field`'s column stores, or Directus's
+/// error for a value that does not fit.
+pub fn column_value(coll: &Collection, field: &Field, v: &Json) -> ApiResult<Value> {
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    let ty = field.field_type;
+    let invalid = || {
+        ApiError::invalid_payload(format!("Invalid value {v} for field \"{}\" of type {}", field.name, ty.name()))
+            .with("collection", coll.name.clone())
+            .with("field", field.name.clone())
+    };
+    let value = match ty {
+        _ if ty.is_numeric() => match (numeric(v, ty.is_integer()), ty.is_integer()) {
+            (Some(Value::Real(_)), true) => return Err(invalid()),
+            (Some(n), _) => n,
+            (None, _) => return Err(invalid()),
+        },
+        FieldType::Boolean => boolean(v).ok_or_else(invalid)?,
+        FieldType::Json => Value::Text(v.to_string()),
+        FieldType::Csv => match v {
+            Json::Array(items) => Value::Text(items.iter().map(text).collect::<Vec<_>>().join(",")),
+            Json::String(s) => Value::Text(s.clone()),
+            _ => return Err(invalid()),
+        },
+        _ => match v {
+            Json::Object(_) | Json::Array(_) => return Err(invalid()),
+            other => Value::Text(text(other)),
+        },
+    };
+    if let (Some(max), Value::Text(s)) = (field.max_length, &value) {
+        if s.chars().count() > max as usize {
+            return Err(ApiError::new(
+                ErrorCode::ValueTooLong,
+                format!("Value for field \"{}\" in collection \"{}\" is too long.", field.name, coll.name),
+            )
+            .with("collection", coll.name.clone())
+            .with("field", field.name.clone()));
+        }
+    }
+    Ok(value)
+}
