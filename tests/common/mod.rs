@@ -141,6 +141,8 @@ pub fn sql_column(db_path: &str, sql: &str) -> Vec<Value> {
     rt.block_on(async {
         let db = libsql::Builder::new_local(db_path).build().await.expect("open db");
         let conn = db.connect().expect("connect");
+        // The server may be writing at the same moment: wait for its lock.
+        conn.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
         let mut rows = conn.query(sql, ()).await.expect("oracle query");
         let mut out = Vec::new();
         while let Some(row) = rows.next().await.expect("row") {
