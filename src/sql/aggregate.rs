@@ -2,17 +2,13 @@
 //! JSON: `[{"status": "draft", "count": 12, "sum": {"price": 3.5}}]`.
 
 use super::builder::{column, ident, literal, SqlBuilder};
+use super::functions::output_name;
 use super::read::{path_expr, where_clause, ReadCtx, DATA_COLUMN};
 use super::scope::{field, Scope};
 use crate::db::Statement;
 use crate::error::{ApiError, ApiResult};
 use crate::query::{AggregateFunc, Query};
 use crate::schema::Collection;
-
-/// The key a `groupBy` entry gets in each result row.
-pub fn group_key(path: &str) -> String {
-    path.to_string()
-}
 
 pub(super) fn compile<'a>(
     ctx: &ReadCtx<'a>,
@@ -33,7 +29,7 @@ pub(super) fn compile<'a>(
         group_refs.push(format!("g{i}"));
         out_pairs.push(format!(
             "{}, {}",
-            literal(&group_key(path)),
+            literal(&output_name(path)),
             column("r", &format!("g{i}"))
         ));
     }

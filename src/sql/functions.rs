@@ -65,6 +65,15 @@ pub fn parse_call(key: &str) -> ApiResult<Option<(Func, &str)>> {
     Ok(Some((func, arg.trim())))
 }
 
+/// The response key Directus gives a function column: `year(date)` →
+/// `date_year` (applyFunctionToColumnName); other keys stay as they are.
+pub fn output_name(key: &str) -> String {
+    match parse_call(key) {
+        Ok(Some((func, arg))) => format!("{arg}_{}", fmt_name(func)),
+        _ => key.to_string(),
+    }
+}
+
 /// SQL for `func(arg)` evaluated on the row of `scope`.
 pub fn call_sql(
     schema: &SchemaSnapshot,

@@ -1,7 +1,7 @@
 //! Resolving `fields` (with `*`, dot paths, `alias` and `deep`) into a tree
 //! of what each level of the response holds.
 
-use super::functions::{parse_call, Func};
+use super::functions::{output_name, parse_call, Func};
 use super::scope::{field, unknown_field};
 use crate::error::{ApiError, ApiResult};
 use crate::query::Query;
@@ -147,6 +147,8 @@ fn select_paths<'a>(
             .cloned()
             .unwrap_or_else(|| key.clone());
         if let Some((func, arg)) = parse_call(&target)? {
+            // An unaliased function is keyed like Directus: `date_year`.
+            let key = if key == target { output_name(&key) } else { key };
             entries.push(Entry {
                 key,
                 kind: EntryKind::Function(func, field(coll, arg)?),
