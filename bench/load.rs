@@ -52,9 +52,19 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let seconds: f64 = std::env::var("RECTUS_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
-    let connections: usize = std::env::var("RECTUS_BENCH_CONNECTIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let seconds: f64 = std::env::var("RECTUS_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
+    let connections: usize = std::env::var("RECTUS_BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     for n in sizes {
         rt.block_on(bench_size(n, Duration::from_secs_f64(seconds), connections));
     }
@@ -62,7 +72,11 @@ fn main() {
 
 async fn bench_size(articles: u64, duration: Duration, connections: usize) {
     let db = demo_db(articles).await;
-    println!("\n== {articles} articles ({}), {connections} connections, {:.1} s per run ==", db, duration.as_secs_f64());
+    println!(
+        "\n== {articles} articles ({}), {connections} connections, {:.1} s per run ==",
+        db,
+        duration.as_secs_f64()
+    );
 
     // rectus itself.
     let port = free_port();
@@ -74,19 +88,30 @@ async fn bench_size(articles: u64, duration: Duration, connections: usize) {
         .spawn()
         .expect("start rectus");
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().expect("client");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .expect("client");
     let first_response = wait_ready(&client, &format!("{base}/items/articles/1"), started).await;
 
     // The compiled SQL of each scenario, for the baselines.
     let driver = Arc::new(LibsqlDriver::open(&db, 2).await.expect("open db"));
-    let snapshot = rectus::schema::introspect::snapshot_sqlite(driver.as_ref()).await.expect("snapshot");
-    let statements: Vec<Statement> = SCENARIOS.iter().map(|s| compile(&snapshot, s.url)).collect();
+    let snapshot = rectus::schema::introspect::snapshot_sqlite(driver.as_ref())
+        .await
+        .expect("snapshot");
+    let statements: Vec<Statement> = SCENARIOS
+        .iter()
+        .map(|s| compile(&snapshot, s.url))
+        .collect();
     let plan_file = format!("{db}.plans.json");
     std::fs::write(&plan_file, plans_json(&statements)).expect("write plans");
 
     let bport = free_port();
     let exe = std::env::current_exe().expect("bench exe");
-    let mut baseline = Command::new(exe).args(["--baseline-server", &db, &format!("{bport}:{plan_file}")]).spawn().expect("start baseline");
+    let mut baseline = Command::new(exe)
+        .args(["--baseline-server", &db, &format!("{bport}:{plan_file}")])
+        .spawn()
+        .expect("start baseline");
     let bbase = format!("http://127.0.0.1:{bport}");
     wait_ready(&client, &format!("{bbase}/0/1"), Instant::now()).await;
 
@@ -113,7 +138,10 @@ async fn bench_size(articles: u64, duration: Duration, connections: usize) {
             100.0 * r.rps / b.rps.max(1e-9)
         );
     }
-    println!("time to first response: {:.0} ms (spawn to first item answered)", first_response.as_secs_f64() * 1000.0);
+    println!(
+        "time to first response: {:.0} ms (spawn to first item answered)",
+        first_response.as_secs_f64() * 1000.0
+    );
     println!("rectus peak RSS: {:.1} MB", peak_rss_mb(rectus.id()));
     stop(&mut rectus);
     stop(&mut baseline);
@@ -121,15 +149,22 @@ async fn bench_size(articles: u64, duration: Duration, connections: usize) {
 
 /// The demo database for `articles`, generated once and kept under ~/.cache.
 async fn demo_db(articles: u64) -> String {
-    let dir = std::env::var("HOME").map(|h| format!("{h}/.cache/rectus/bench")).unwrap_or_else(|_| "/tmp/rectus-bench".into());
+    let dir = std::env::var("HOME")
+        .map(|h| format!("{h}/.cache/rectus/bench"))
+        .unwrap_or_else(|_| "/tmp/rectus-bench".into());
     std::fs::create_dir_all(&dir).expect("bench dir");
-    let path = format!("{dir}/demo-{articles}-v1.db");
+    let path = format!("{dir}/demo-{articles}-v2.db");
     if !std::path::Path::new(&path).exists() {
         let tmp = format!("{path}.tmp");
         let _ = std::fs::remove_file(&tmp);
-        let db = libsql::Builder::new_local(&tmp).build().await.expect("create demo db");
+        let db = libsql::Builder::new_local(&tmp)
+            .build()
+            .await
+            .expect("create demo db");
         let conn = db.connect().expect("connect");
-        rectus::native::server::load_demo(&conn, articles).await.expect("load demo data");
+        rectus::native::server::load_demo(&conn, articles)
+            .await
+            .expect("load demo data");
         drop(conn);
         drop(db);
         std::fs::rename(&tmp, &path).expect("keep demo db");
@@ -141,10 +176,19 @@ fn compile(snapshot: &rectus::schema::SchemaSnapshot, url: &str) -> Statement {
     let url = url.replace("{id}", &KEY_SENTINEL.to_string());
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let query = rectus::query::parse_query_string(query).expect("scenario query");
-    let ctx = rectus::sql::ReadCtx { schema: snapshot, now_ms: 0, default_limit: 100, max_limit: None };
+    let ctx = rectus::sql::ReadCtx {
+        schema: snapshot,
+        now_ms: 0,
+        default_limit: 100,
+        max_limit: None,
+    };
     let coll = snapshot.collection("articles").expect("articles");
     match path.rsplit_once('/') {
-        Some((_, id)) if id.parse::<i64>().is_ok() => ctx.item(coll, &query, Value::Integer(KEY_SENTINEL)).expect("compile item"),
+        Some((_, id)) if id.parse::<i64>().is_ok() => {
+            ctx.item(coll, &query, Value::Integer(KEY_SENTINEL))
+                .expect("compile item")
+                .statement
+        }
         _ => ctx.list(coll, &query).expect("compile list"),
     }
 }
@@ -168,13 +212,18 @@ fn plans_from_json(text: &str) -> Vec<Statement> {
                 .expect("params")
                 .iter()
                 .map(|x| match x {
-                    serde_json::Value::Number(n) if n.is_i64() => Value::Integer(n.as_i64().unwrap_or(0)),
+                    serde_json::Value::Number(n) if n.is_i64() => {
+                        Value::Integer(n.as_i64().unwrap_or(0))
+                    }
                     serde_json::Value::Number(n) => Value::Real(n.as_f64().unwrap_or(0.0)),
                     serde_json::Value::String(s) => Value::Text(s.clone()),
                     _ => Value::Null,
                 })
                 .collect();
-            Statement { sql: p["sql"].as_str().expect("sql").to_string(), params }
+            Statement {
+                sql: p["sql"].as_str().expect("sql").to_string(),
+                params,
+            }
         })
         .collect()
 }
@@ -194,27 +243,42 @@ fn with_key(stmt: &Statement, id: i64) -> Statement {
 /// runs the precompiled SQL and writes `{"data":` + the JSON cell + `}`.
 fn baseline_server(db: &str, port_and_plans: &str) {
     let (port, plan_file) = port_and_plans.split_once(':').expect("port:plans");
-    let plans = Arc::new(plans_from_json(&std::fs::read_to_string(plan_file).expect("read plans")));
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let plans = Arc::new(plans_from_json(
+        &std::fs::read_to_string(plan_file).expect("read plans"),
+    ));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let readers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     rt.block_on(async move {
         let driver = Arc::new(LibsqlDriver::open(db, readers).await.expect("open db"));
         let app = axum::Router::new().route(
             "/{plan}/{id}",
-            axum::routing::get(move |axum::extract::Path((plan, id)): axum::extract::Path<(usize, i64)>| {
-                let (driver, plans) = (driver.clone(), plans.clone());
-                async move {
-                    let stmt = with_key(&plans[plan], id);
-                    let rows = driver.query(&stmt).await.expect("baseline query");
-                    let cell = match rows.scalar() {
-                        Some(Value::Text(t)) => t.clone(),
-                        _ => "null".into(),
-                    };
-                    ([("content-type", "application/json")], format!("{{\"data\":{cell}}}"))
-                }
-            }),
+            axum::routing::get(
+                move |axum::extract::Path((plan, id)): axum::extract::Path<(usize, i64)>| {
+                    let (driver, plans) = (driver.clone(), plans.clone());
+                    async move {
+                        let stmt = with_key(&plans[plan], id);
+                        let rows = driver.query(&stmt).await.expect("baseline query");
+                        let cell = match rows.scalar() {
+                            Some(Value::Text(t)) => t.clone(),
+                            _ => "null".into(),
+                        };
+                        (
+                            [("content-type", "application/json")],
+                            format!("{{\"data\":{cell}}}"),
+                        )
+                    }
+                },
+            ),
         );
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("port"))).await.expect("bind");
+        let listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("port")))
+                .await
+                .expect("bind");
         axum::serve(listener, app).await.expect("serve");
     });
 }
@@ -226,10 +290,19 @@ struct LoadResult {
 }
 
 /// Drives `url` with `connections` concurrent keep-alive clients.
-async fn load(client: &reqwest::Client, url: &str, articles: u64, duration: Duration, connections: usize) -> LoadResult {
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    articles: u64,
+    duration: Duration,
+    connections: usize,
+) -> LoadResult {
     // Warm up: statement caches, page cache.
     for i in 0..50u64 {
-        let _ = client.get(url.replace("{id}", &(1 + i * 7919 % articles).to_string())).send().await;
+        let _ = client
+            .get(url.replace("{id}", &(1 + i * 7919 % articles).to_string()))
+            .send()
+            .await;
     }
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -241,7 +314,11 @@ async fn load(client: &reqwest::Client, url: &str, articles: u64, duration: Dura
             while start.elapsed() < duration {
                 let id = 1 + (i * 7919) % articles;
                 let t = Instant::now();
-                let resp = client.get(url.replace("{id}", &id.to_string())).send().await.expect("request");
+                let resp = client
+                    .get(url.replace("{id}", &id.to_string()))
+                    .send()
+                    .await
+                    .expect("request");
                 assert!(resp.status().is_success(), "{url}: {}", resp.status());
                 let _ = resp.bytes().await;
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -256,12 +333,25 @@ async fn load(client: &reqwest::Client, url: &str, articles: u64, duration: Dura
     }
     let elapsed = start.elapsed().as_secs_f64();
     all.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0.0);
-    LoadResult { rps: all.len() as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99) }
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    LoadResult {
+        rps: all.len() as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
 }
 
 /// Baseline (a): the statement through libSQL in-process, two at a time.
-async fn direct(driver: &Arc<LibsqlDriver>, stmt: &Statement, articles: u64, duration: Duration) -> f64 {
+async fn direct(
+    driver: &Arc<LibsqlDriver>,
+    stmt: &Statement,
+    articles: u64,
+    duration: Duration,
+) -> f64 {
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..2u64 {
@@ -270,7 +360,7 @@ async fn direct(driver: &Arc<LibsqlDriver>, stmt: &Statement, articles: u64, dur
             let mut n = 0u64;
             let mut i = c;
             while start.elapsed() < duration {
-                let s = with_key(&stmt, 1 + (i * 7919) % articles);
+                let s = with_key(&stmt, (1 + (i * 7919) % articles) as i64);
                 let rows = driver.query(&s).await.expect("direct query");
                 std::hint::black_box(rows);
                 n += 1;
@@ -293,21 +383,35 @@ async fn wait_ready(client: &reqwest::Client, url: &str, since: Instant) -> Dura
                 return since.elapsed();
             }
         }
-        assert!(since.elapsed() < Duration::from_secs(120), "server did not start: {url}");
+        assert!(
+            since.elapsed() < Duration::from_secs(120),
+            "server did not start: {url}"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// VmHWM of a process, in MB.
 fn peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.to_string())
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
 }

@@ -5,15 +5,16 @@
 //! filesystem, no clock. Hosts pass those in.
 
 pub mod app;
+pub mod cache;
 pub mod db;
 pub mod error;
+#[path = "../fixtures/mod.rs"]
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fixtures;
 pub mod items;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 pub mod query;
 pub mod rest;
 pub mod schema;
 pub mod sql;
-#[path = "../fixtures/mod.rs"]
-#[cfg(not(target_arch = "wasm32"))]
-pub mod fixtures;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod native;

@@ -61,7 +61,9 @@ fn to_json(n: &Node) -> Value {
         Node::And(items) => json!({"_and": items.iter().map(to_json).collect::<Vec<_>>()}),
         Node::Or(items) => json!({"_or": items.iter().map(to_json).collect::<Vec<_>>()}),
         Node::Cmp(f, op, v) => json!({ name(*f): { *op: v } }),
-        Node::Tags(some, ids) => json!({"tags": { if *some { "_some" } else { "_none" }: {"tags_id": {"_in": ids}}}}),
+        Node::Tags(some, ids) => {
+            json!({"tags": { if *some { "_some" } else { "_none" }: {"tags_id": {"_in": ids}}}})
+        }
     }
 }
 
@@ -97,12 +99,17 @@ fn order(x: &Value, y: &Value) -> std::cmp::Ordering {
     match (x, y) {
         (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
         (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
-        _ => x.as_f64().unwrap_or(0.0).total_cmp(&y.as_f64().unwrap_or(0.0)),
+        _ => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .total_cmp(&y.as_f64().unwrap_or(0.0)),
     }
 }
 
 fn text(v: &Value) -> String {
-    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
 }
 
 fn cmp(col: &Value, op: &str, v: &Value) -> Option<bool> {
@@ -158,8 +165,20 @@ fn cmp(col: &Value, op: &str, v: &Value) -> Option<bool> {
 
 const ORDERED: &[&str] = &["_eq", "_neq", "_lt", "_lte", "_gt", "_gte"];
 const TEXTUAL: &[&str] = &[
-    "_contains", "_ncontains", "_icontains", "_nicontains", "_starts_with", "_nstarts_with", "_istarts_with",
-    "_nistarts_with", "_ends_with", "_nends_with", "_iends_with", "_niends_with", "_ieq", "_nieq",
+    "_contains",
+    "_ncontains",
+    "_icontains",
+    "_nicontains",
+    "_starts_with",
+    "_nstarts_with",
+    "_istarts_with",
+    "_nistarts_with",
+    "_ends_with",
+    "_nends_with",
+    "_iends_with",
+    "_niends_with",
+    "_ieq",
+    "_nieq",
 ];
 const NULLISH: &[&str] = &["_null", "_nnull", "_empty", "_nempty"];
 
@@ -172,21 +191,50 @@ fn number(f: F) -> BoxedStrategy<Value> {
 }
 
 fn word() -> BoxedStrategy<Value> {
-    prop::sample::select(vec!["the", "THE", "great", "a", "s", "data", "rust", "%", "_", "Open", "draft", "published", "e"])
-        .prop_map(|s| json!(s))
-        .boxed()
+    prop::sample::select(vec![
+        "the",
+        "THE",
+        "great",
+        "a",
+        "s",
+        "data",
+        "rust",
+        "%",
+        "_",
+        "Open",
+        "draft",
+        "published",
+        "e",
+    ])
+    .prop_map(|s| json!(s))
+    .boxed()
 }
 
 fn leaf() -> BoxedStrategy<Node> {
     let numeric = prop::sample::select(vec![F::Views, F::Rating, F::Author]).prop_flat_map(|f| {
         prop_oneof![
             (prop::sample::select(ORDERED), number(f)).prop_map(move |(op, v)| Node::Cmp(f, op, v)),
-            (prop::sample::select(vec!["_in", "_nin"]), prop::collection::vec(number(f), 0..5))
+            (
+                prop::sample::select(vec!["_in", "_nin"]),
+                prop::collection::vec(number(f), 0..5)
+            )
                 .prop_map(move |(op, v)| Node::Cmp(f, op, json!(v))),
-            (prop::sample::select(vec!["_between", "_nbetween"]), number(f), number(f))
+            (
+                prop::sample::select(vec!["_between", "_nbetween"]),
+                number(f),
+                number(f)
+            )
                 .prop_map(move |(op, a, b)| Node::Cmp(f, op, json!([a, b]))),
-            prop::sample::select(vec!["_null", "_nnull"]).prop_map(move |op| Node::Cmp(f, op, json!(true))),
-            prop::sample::select(vec!["_eq", "_neq"]).prop_map(move |op| Node::Cmp(f, op, Value::Null)),
+            prop::sample::select(vec!["_null", "_nnull"]).prop_map(move |op| Node::Cmp(
+                f,
+                op,
+                json!(true)
+            )),
+            prop::sample::select(vec!["_eq", "_neq"]).prop_map(move |op| Node::Cmp(
+                f,
+                op,
+                Value::Null
+            )),
         ]
     });
     let textual = prop::sample::select(vec![F::Status, F::Title, F::Body]).prop_flat_map(|f| {
@@ -194,12 +242,17 @@ fn leaf() -> BoxedStrategy<Node> {
             (prop::sample::select(TEXTUAL), word()).prop_map(move |(op, v)| Node::Cmp(f, op, v)),
             (prop::sample::select(ORDERED), word()).prop_map(move |(op, v)| Node::Cmp(f, op, v)),
             prop::sample::select(NULLISH).prop_map(move |op| Node::Cmp(f, op, json!(true))),
-            (prop::sample::select(vec!["_in", "_nin"]), prop::collection::vec(word(), 1..4))
+            (
+                prop::sample::select(vec!["_in", "_nin"]),
+                prop::collection::vec(word(), 1..4)
+            )
                 .prop_map(move |(op, v)| Node::Cmp(f, op, json!(v))),
         ]
     });
-    let boolean = (prop::sample::select(vec!["_eq", "_neq"]), any::<bool>()).prop_map(|(op, b)| Node::Cmp(F::Featured, op, json!(b)));
-    let tags = (any::<bool>(), prop::collection::vec(1i64..=30, 1..4)).prop_map(|(s, ids)| Node::Tags(s, ids));
+    let boolean = (prop::sample::select(vec!["_eq", "_neq"]), any::<bool>())
+        .prop_map(|(op, b)| Node::Cmp(F::Featured, op, json!(b)));
+    let tags = (any::<bool>(), prop::collection::vec(1i64..=30, 1..4))
+        .prop_map(|(s, ids)| Node::Tags(s, ids));
     prop_oneof![3 => numeric, 3 => textual, 1 => boolean, 1 => tags].boxed()
 }
 
@@ -214,7 +267,13 @@ fn tree() -> impl Strategy<Value = Node> {
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 

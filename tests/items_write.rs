@@ -20,41 +20,95 @@ fn count(s: &Server, table: &str) -> i64 {
 fn issue_example_create_with_nested_author() {
     let s = server();
     let authors = count(s, "authors");
-    let r = s.post("/items/articles?fields=id,title,author.name", json!({"title": "x", "author": {"name": "New author"}}));
+    let r = s.post(
+        "/items/articles?fields=id,title,author.name",
+        json!({"title": "x", "author": {"name": "New author"}}),
+    );
     let d = r.data();
     assert_eq!(d["title"], "x");
     assert_eq!(d["author"], json!({"name": "New author"}));
     assert_eq!(count(s, "authors"), authors + 1);
     let id = d["id"].as_i64().unwrap();
-    assert_eq!(sql_column(&s.db_path, &format!("SELECT status FROM articles WHERE id = {id}"))[0], "draft", "defaults apply");
+    assert_eq!(
+        sql_column(
+            &s.db_path,
+            &format!("SELECT status FROM articles WHERE id = {id}")
+        )[0],
+        "draft",
+        "defaults apply"
+    );
 }
 
 #[test]
 fn create_many_update_and_delete_forms() {
     let s = server();
-    let created = s.post("/items/tags?fields=id,name", json!([{"name": "w-one"}, {"name": "w-two"}, {"name": "w-three"}])).data();
+    let created = s
+        .post(
+            "/items/tags?fields=id,name",
+            json!([{"name": "w-one"}, {"name": "w-two"}, {"name": "w-three"}]),
+        )
+        .data();
     let keys = ids(&created);
     assert_eq!(keys.len(), 3);
     // PATCH one
-    let d = s.patch(&format!("/items/tags/{}", keys[0]), json!({"name": "w-uno"})).data();
+    let d = s
+        .patch(
+            &format!("/items/tags/{}", keys[0]),
+            json!({"name": "w-uno"}),
+        )
+        .data();
     assert_eq!(d["name"], "w-uno");
     // PATCH batch: array of objects with keys
-    let d = s.patch("/items/tags", json!([{"id": keys[1], "name": "w-dos"}, {"id": keys[2], "name": "w-tres"}])).data();
+    let d = s
+        .patch(
+            "/items/tags",
+            json!([{"id": keys[1], "name": "w-dos"}, {"id": keys[2], "name": "w-tres"}]),
+        )
+        .data();
     assert_eq!(d.as_array().unwrap().len(), 2);
     // PATCH {keys, data}
-    s.patch("/items/tags", json!({"keys": [keys[1]], "data": {"name": "w-DOS"}})).data();
-    assert_eq!(sql_column(&s.db_path, &format!("SELECT name FROM tags WHERE id = {}", keys[1]))[0], "w-DOS");
+    s.patch(
+        "/items/tags",
+        json!({"keys": [keys[1]], "data": {"name": "w-DOS"}}),
+    )
+    .data();
+    assert_eq!(
+        sql_column(
+            &s.db_path,
+            &format!("SELECT name FROM tags WHERE id = {}", keys[1])
+        )[0],
+        "w-DOS"
+    );
     // PATCH {query, data}
     let d = s.patch("/items/tags?fields=name", json!({"query": {"filter": {"name": {"_starts_with": "w-t"}}}, "data": {"name": "w-3"}})).data();
     assert_eq!(d, json!([{"name": "w-3"}]));
     // DELETE one, {keys}, array, {query}
     let r = s.delete(&format!("/items/tags/{}", keys[0]), None);
     assert_eq!(r.status, 204);
-    let extra = ids(&s.post("/items/tags", json!([{"name": "w-x"}, {"name": "w-y"}])).data());
+    let extra = ids(&s
+        .post("/items/tags", json!([{"name": "w-x"}, {"name": "w-y"}]))
+        .data());
     assert_eq!(s.delete("/items/tags", Some(json!([keys[1]]))).status, 204);
-    assert_eq!(s.delete("/items/tags", Some(json!({"keys": [keys[2]]}))).status, 204);
-    assert_eq!(s.delete("/items/tags", Some(json!({"query": {"filter": {"name": {"_in": ["w-x", "w-y"]}}}}))).status, 204);
-    let left = sql_ids(&s.db_path, &format!("SELECT count(*) FROM tags WHERE id IN ({},{},{},{},{})", keys[0], keys[1], keys[2], extra[0], extra[1]));
+    assert_eq!(
+        s.delete("/items/tags", Some(json!({"keys": [keys[2]]})))
+            .status,
+        204
+    );
+    assert_eq!(
+        s.delete(
+            "/items/tags",
+            Some(json!({"query": {"filter": {"name": {"_in": ["w-x", "w-y"]}}}}))
+        )
+        .status,
+        204
+    );
+    let left = sql_ids(
+        &s.db_path,
+        &format!(
+            "SELECT count(*) FROM tags WHERE id IN ({},{},{},{},{})",
+            keys[0], keys[1], keys[2], extra[0], extra[1]
+        ),
+    );
     assert_eq!(left, [0]);
 }
 
@@ -73,9 +127,18 @@ fn nested_o2m_and_m2m_writes() {
         )
         .data();
     let id = d["id"].as_i64().unwrap();
-    assert_eq!(d["comments"], json!([{"body": "first"}, {"body": "second"}]));
-    assert_eq!(d["tags"], json!([{"tags_id": {"name": "n-tag"}}, {"tags_id": {"name": "n-new-tag"}}]));
-    let comment_ids = sql_ids(&s.db_path, &format!("SELECT id FROM comments WHERE article = {id} ORDER BY id"));
+    assert_eq!(
+        d["comments"],
+        json!([{"body": "first"}, {"body": "second"}])
+    );
+    assert_eq!(
+        d["tags"],
+        json!([{"tags_id": {"name": "n-tag"}}, {"tags_id": {"name": "n-new-tag"}}])
+    );
+    let comment_ids = sql_ids(
+        &s.db_path,
+        &format!("SELECT id FROM comments WHERE article = {id} ORDER BY id"),
+    );
     // {create, update, delete}: comments' relation deletes deselected rows.
     let d = s
         .patch(
@@ -83,31 +146,82 @@ fn nested_o2m_and_m2m_writes() {
             json!({"comments": {"create": [{"body": "third"}], "update": [{"id": comment_ids[0], "body": "first!"}], "delete": [comment_ids[1]]}}),
         )
         .data();
-    assert_eq!(d["comments"], json!([{"body": "first!"}, {"body": "third"}]));
-    assert_eq!(sql_ids(&s.db_path, &format!("SELECT count(*) FROM comments WHERE id = {}", comment_ids[1])), [0]);
+    assert_eq!(
+        d["comments"],
+        json!([{"body": "first!"}, {"body": "third"}])
+    );
+    assert_eq!(
+        sql_ids(
+            &s.db_path,
+            &format!(
+                "SELECT count(*) FROM comments WHERE id = {}",
+                comment_ids[1]
+            )
+        ),
+        [0]
+    );
     // Array form replaces the set: only the listed junction rows remain.
-    let d = s.patch(&format!("/items/articles/{id}?fields=tags.tags_id.name"), json!({"tags": [{"tags_id": tag}]})).data();
+    let d = s
+        .patch(
+            &format!("/items/articles/{id}?fields=tags.tags_id.name"),
+            json!({"tags": [{"tags_id": tag}]}),
+        )
+        .data();
     assert_eq!(d["tags"], json!([{"tags_id": {"name": "n-tag"}}]));
-    assert_eq!(sql_ids(&s.db_path, &format!("SELECT count(*) FROM articles_tags WHERE articles_id = {id}")), [1]);
+    assert_eq!(
+        sql_ids(
+            &s.db_path,
+            &format!("SELECT count(*) FROM articles_tags WHERE articles_id = {id}")
+        ),
+        [1]
+    );
 }
 
 #[test]
 fn failed_nested_write_rolls_back_everything() {
     let s = server();
-    let before = (count(s, "articles"), count(s, "authors"), count(s, "comments"));
+    let before = (
+        count(s, "articles"),
+        count(s, "authors"),
+        count(s, "comments"),
+    );
     // The comment lacks its NOT NULL body: the author and article must not stay.
-    let r = s.post("/items/articles", json!({"title": "doomed", "author": {"name": "Ghost"}, "comments": [{"author_name": "x"}]}));
-    assert_eq!((r.status, r.code().as_str()), (400, "NOT_NULL_VIOLATION"), "{}", r.text);
-    assert_eq!((count(s, "articles"), count(s, "authors"), count(s, "comments")), before);
+    let r = s.post(
+        "/items/articles",
+        json!({"title": "doomed", "author": {"name": "Ghost"}, "comments": [{"author_name": "x"}]}),
+    );
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (400, "NOT_NULL_VIOLATION"),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        (
+            count(s, "articles"),
+            count(s, "authors"),
+            count(s, "comments")
+        ),
+        before
+    );
     // A batch with one bad item writes none of them.
     let r = s.post("/items/tags", json!([{"name": "r-ok"}, {"name": null}]));
     assert_eq!(r.code(), "NOT_NULL_VIOLATION");
-    assert_eq!(sql_ids(&s.db_path, "SELECT count(*) FROM tags WHERE name = 'r-ok'"), [0]);
+    assert_eq!(
+        sql_ids(&s.db_path, "SELECT count(*) FROM tags WHERE name = 'r-ok'"),
+        [0]
+    );
     // A batch delete with one missing key deletes nothing.
     let tag = ids(&s.post("/items/tags", json!([{"name": "r-keep"}])).data())[0];
     let r = s.delete("/items/tags", Some(json!([tag, 99999999])));
     assert_eq!(r.code(), "FORBIDDEN");
-    assert_eq!(sql_ids(&s.db_path, &format!("SELECT count(*) FROM tags WHERE id = {tag}")), [1]);
+    assert_eq!(
+        sql_ids(
+            &s.db_path,
+            &format!("SELECT count(*) FROM tags WHERE id = {tag}")
+        ),
+        [1]
+    );
 }
 
 #[test]
@@ -136,22 +250,39 @@ fn typed_values_round_trip() {
             json!({"title": "types", "featured": true, "metadata": {"a": [1, 2]}, "keywords": ["x", "y"], "rating": 4.5, "published_at": "2024-02-03 04:05:06"}),
         )
         .data();
-    assert_eq!(d, json!({"featured": true, "metadata": {"a": [1, 2]}, "keywords": ["x", "y"], "rating": 4.5, "published_at": "2024-02-03 04:05:06"}));
+    assert_eq!(
+        d,
+        json!({"featured": true, "metadata": {"a": [1, 2]}, "keywords": ["x", "y"], "rating": 4.5, "published_at": "2024-02-03 04:05:06"})
+    );
     // uuid primary keys are generated; hash fields are stored hashed and read masked.
-    let screen = s.post("/items/screens?fields=id,pin", json!({"name": "lobby", "pin": "1234"})).data();
+    let screen = s
+        .post(
+            "/items/screens?fields=id,pin",
+            json!({"name": "lobby", "pin": "1234"}),
+        )
+        .data();
     let id = screen["id"].as_str().unwrap();
     assert_eq!(id.len(), 36);
     assert_eq!(screen["pin"], "**********");
-    let stored = sql_column(&s.db_path, &format!("SELECT pin FROM screens WHERE id = '{id}'"))[0].clone();
+    let stored = sql_column(
+        &s.db_path,
+        &format!("SELECT pin FROM screens WHERE id = '{id}'"),
+    )[0]
+    .clone();
     assert!(stored.as_str().unwrap().starts_with("$argon2id$"));
 }
 
 #[test]
 fn singleton_patch_and_read() {
     let s = server();
-    let d = s.patch("/items/site_settings", json!({"tagline": "updated"})).data();
+    let d = s
+        .patch("/items/site_settings", json!({"tagline": "updated"}))
+        .data();
     assert_eq!(d["tagline"], "updated");
-    assert_eq!(s.get("/items/site_settings?fields=tagline").data(), json!({"tagline": "updated"}));
+    assert_eq!(
+        s.get("/items/site_settings?fields=tagline").data(),
+        json!({"tagline": "updated"})
+    );
     assert_eq!(count(s, "site_settings"), 1);
 }
 
@@ -159,7 +290,10 @@ fn singleton_patch_and_read() {
 fn schema_changes_are_picked_up() {
     let s = server();
     assert_eq!(s.get("/items/late_table").code(), "FORBIDDEN");
-    common::sql_column(&s.db_path, "CREATE TABLE late_table (id INTEGER PRIMARY KEY, label TEXT)");
+    common::sql_column(
+        &s.db_path,
+        "CREATE TABLE late_table (id INTEGER PRIMARY KEY, label TEXT)",
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let r = s.get("/items/late_table");
@@ -167,7 +301,11 @@ fn schema_changes_are_picked_up() {
             assert_eq!(r.data(), json!([]));
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "new table not served: {}", r.text);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "new table not served: {}",
+            r.text
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     let _ = Value::Null;

@@ -4,8 +4,11 @@
 mod read;
 mod write;
 
-pub use read::{read_item, read_keys, read_list, read_singleton};
-pub use write::{create_many, create_one, delete_keys, keys_for_query, update_batch, update_keys, update_one, upsert_singleton};
+pub use read::{read_item, read_keys, read_list, read_singleton, QuerySource};
+pub use write::{
+    create_many, create_one, delete_keys, keys_for_query, update_batch, update_keys, update_one,
+    upsert_singleton,
+};
 
 use crate::db::{DbError, Value};
 use crate::error::{ApiError, ErrorCode};
@@ -13,7 +16,10 @@ use crate::schema::Collection;
 use serde_json::Value as Json;
 
 /// A collection that `/items` may serve: it exists and is not a system table.
-pub fn served_collection<'a>(schema: &'a crate::schema::SchemaSnapshot, name: &str) -> Result<&'a Collection, ApiError> {
+pub fn served_collection<'a>(
+    schema: &'a crate::schema::SchemaSnapshot,
+    name: &str,
+) -> Result<&'a Collection, ApiError> {
     match schema.collection(name) {
         Some(c) if !c.is_system() => Ok(c),
         _ => Err(ApiError::forbidden()),

@@ -1,22 +1,86 @@
 //! Reads: run the one compiled statement and wrap its JSON text, unparsed.
+//! Plans for raw URL queries are cached, so a repeated shape skips parsing
+//! and compiling.
 
 use super::db_error;
 use crate::app::App;
+use crate::cache::PlanKind;
 use crate::db::{Statement, Value};
 use crate::error::{ApiError, ApiResult};
-use crate::query::Query;
+use crate::query::{parse_query_string, Query};
 use crate::schema::{Collection, SchemaSnapshot};
-use crate::sql::{DATA_COLUMN, FILTER_COUNT_COLUMN, TOTAL_COUNT_COLUMN};
+use crate::sql::{Plan, DATA_COLUMN, FILTER_COUNT_COLUMN, TOTAL_COUNT_COLUMN};
+use std::sync::Arc;
 
 /// The response body of a read, as JSON text.
 pub type Body = String;
 
+/// Where a read's query comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum QuerySource<'q> {
+    /// A raw URL query string: its plan is cached.
+    Url(&'q str),
+    /// An already parsed query (SEARCH bodies, re-reads after writes).
+    Parsed(&'q Query),
+}
+
+/// The plan for `source`, from the cache when the source is a URL.
+fn plan(
+    app: &App,
+    schema: &SchemaSnapshot,
+    coll: &Collection,
+    kind: PlanKind,
+    source: QuerySource,
+    key: Option<Value>,
+) -> ApiResult<Arc<Plan>> {
+    let compile = |q: &Query| -> ApiResult<Plan> {
+        let ctx = app.read_ctx(schema);
+        match (kind, key.clone()) {
+            (PlanKind::Item, Some(k)) => ctx.item(coll, q, k),
+            (PlanKind::Singleton, _) => {
+                let mut first = q.clone();
+                first.limit = Some(1);
+                Ok(Plan {
+                    statement: ctx.item_first(coll, &first)?,
+                    key_slot: None,
+                })
+            }
+            _ => Ok(Plan {
+                statement: ctx.list(coll, q)?,
+                key_slot: None,
+            }),
+        }
+    };
+    match source {
+        QuerySource::Url(raw) => {
+            app.plans
+                .get_or_compile(&schema.hash, &coll.name, kind, raw, || {
+                    compile(&parse_query_string(raw)?)
+                })
+        }
+        QuerySource::Parsed(q) => compile(q).map(Arc::new),
+    }
+}
+
 /// `{"data": [...], "meta": {...}}` for a list or aggregate.
-pub async fn read_list(app: &App, schema: &SchemaSnapshot, coll: &Collection, query: &Query) -> ApiResult<Body> {
-    let stmt = app.read_ctx(schema).list(coll, query)?;
+pub async fn read_list(
+    app: &App,
+    schema: &SchemaSnapshot,
+    coll: &Collection,
+    source: QuerySource<'_>,
+) -> ApiResult<Body> {
+    let stmt = plan(app, schema, coll, PlanKind::List, source, None)?.bind(None);
     let rows = app.driver.query(&stmt).await.map_err(db_error)?;
-    let row = rows.rows.first().ok_or_else(|| ApiError::internal("read returned no row"))?;
-    let cell = |name: &str| rows.columns.iter().position(|c| c == name).and_then(|i| row.get(i));
+    let row = rows
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::internal("read returned no row"))?;
+    let cell = |name: &str| {
+        rows.columns
+            .iter()
+            .position(|c| c == name)
+            .and_then(|i| row.get(i))
+    };
     let data = text_of(cell(DATA_COLUMN));
     let mut meta = Vec::new();
     for name in [TOTAL_COUNT_COLUMN, FILTER_COUNT_COLUMN] {
@@ -24,12 +88,22 @@ pub async fn read_list(app: &App, schema: &SchemaSnapshot, coll: &Collection, qu
             meta.push(format!("\"{name}\":{n}"));
         }
     }
-    Ok(if meta.is_empty() { format!("{{\"data\":{data}}}") } else { format!("{{\"data\":{data},\"meta\":{{{}}}}}", meta.join(",")) })
+    Ok(if meta.is_empty() {
+        format!("{{\"data\":{data}}}")
+    } else {
+        format!("{{\"data\":{data},\"meta\":{{{}}}}}", meta.join(","))
+    })
 }
 
 /// `{"data": {...}}` for one item; FORBIDDEN when it does not exist.
-pub async fn read_item(app: &App, schema: &SchemaSnapshot, coll: &Collection, query: &Query, key: Value) -> ApiResult<Body> {
-    let stmt = app.read_ctx(schema).item(coll, query, key)?;
+pub async fn read_item(
+    app: &App,
+    schema: &SchemaSnapshot,
+    coll: &Collection,
+    source: QuerySource<'_>,
+    key: Value,
+) -> ApiResult<Body> {
+    let stmt = plan(app, schema, coll, PlanKind::Item, source, Some(key.clone()))?.bind(Some(key));
     match run_single(app, &stmt).await? {
         Some(data) => Ok(format!("{{\"data\":{data}}}")),
         None => Err(ApiError::forbidden()),
@@ -37,23 +111,37 @@ pub async fn read_item(app: &App, schema: &SchemaSnapshot, coll: &Collection, qu
 }
 
 /// `{"data": [...]}` for the given keys (the re-read after a write).
-pub async fn read_keys(app: &App, schema: &SchemaSnapshot, coll: &Collection, query: &Query, keys: &[Value]) -> ApiResult<Body> {
+pub async fn read_keys(
+    app: &App,
+    schema: &SchemaSnapshot,
+    coll: &Collection,
+    query: &Query,
+    keys: &[Value],
+) -> ApiResult<Body> {
     let stmt = app.read_ctx(schema).items_by_keys(coll, query, keys)?;
     let data = run_single(app, &stmt).await?.unwrap_or_else(|| "[]".into());
     Ok(format!("{{\"data\":{data}}}"))
 }
 
 /// A singleton's object: its one row, or its defaults when there is none.
-pub async fn read_singleton(app: &App, schema: &SchemaSnapshot, coll: &Collection, query: &Query) -> ApiResult<Body> {
-    let mut q = query.clone();
-    q.limit = Some(1);
-    let stmt = app.read_ctx(schema).item_first(coll, &q)?;
+pub async fn read_singleton(
+    app: &App,
+    schema: &SchemaSnapshot,
+    coll: &Collection,
+    source: QuerySource<'_>,
+) -> ApiResult<Body> {
+    let stmt = plan(app, schema, coll, PlanKind::Singleton, source, None)?.bind(None);
     if let Some(data) = run_single(app, &stmt).await? {
         return Ok(format!("{{\"data\":{data}}}"));
     }
     let defaults: serde_json::Map<String, serde_json::Value> = coll
         .columns()
-        .map(|f| (f.name.clone(), f.default_value.clone().unwrap_or(serde_json::Value::Null)))
+        .map(|f| {
+            (
+                f.name.clone(),
+                f.default_value.clone().unwrap_or(serde_json::Value::Null),
+            )
+        })
         .collect();
     Ok(serde_json::json!({ "data": defaults }).to_string())
 }

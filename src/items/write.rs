@@ -24,7 +24,11 @@ async fn in_transaction<'a, T: Send + 'a>(
     work: impl for<'w> FnOnce(&'w mut Writer<'a>) -> BoxFuture<'w, ApiResult<T>>,
 ) -> ApiResult<T> {
     let tx = app.driver.begin().await.map_err(db_error)?;
-    let mut w = Writer { tx, schema, host: app.host.as_ref() };
+    let mut w = Writer {
+        tx,
+        schema,
+        host: app.host.as_ref(),
+    };
     match work(&mut w).await {
         Ok(v) => {
             w.tx.commit().await.map_err(db_error)?;
@@ -38,13 +42,26 @@ async fn in_transaction<'a, T: Send + 'a>(
 }
 
 /// Creates one item; returns its key.
-pub async fn create_one<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, payload: &'a Json) -> ApiResult<Value> {
+pub async fn create_one<'a>(
+    app: &'a App,
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    payload: &'a Json,
+) -> ApiResult<Value> {
     let obj = object(payload)?;
-    in_transaction(app, schema, |w| Box::pin(async move { w.save(coll, obj, None).await })).await
+    in_transaction(app, schema, |w| {
+        Box::pin(async move { w.save(coll, obj, None).await })
+    })
+    .await
 }
 
 /// Creates several items; returns their keys in order.
-pub async fn create_many<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, payloads: &'a [Json]) -> ApiResult<Vec<Value>> {
+pub async fn create_many<'a>(
+    app: &'a App,
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    payloads: &'a [Json],
+) -> ApiResult<Vec<Value>> {
     let objs = payloads.iter().map(object).collect::<ApiResult<Vec<_>>>()?;
     in_transaction(app, schema, |w| {
         Box::pin(async move {
@@ -59,14 +76,29 @@ pub async fn create_many<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a
 }
 
 /// Updates one item; FORBIDDEN when it does not exist.
-pub async fn update_one<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, key: Value, payload: &'a Json) -> ApiResult<Value> {
+pub async fn update_one<'a>(
+    app: &'a App,
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    key: Value,
+    payload: &'a Json,
+) -> ApiResult<Value> {
     let obj = object(payload)?;
-    in_transaction(app, schema, |w| Box::pin(async move { w.save(coll, obj, Some(key)).await })).await
+    in_transaction(app, schema, |w| {
+        Box::pin(async move { w.save(coll, obj, Some(key)).await })
+    })
+    .await
 }
 
 /// Applies the same payload to several items, or one payload per item (each
 /// carrying its key) when `payload` is an array.
-pub async fn update_keys<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, keys: &'a [Value], payload: &'a Json) -> ApiResult<Vec<Value>> {
+pub async fn update_keys<'a>(
+    app: &'a App,
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    keys: &'a [Value],
+    payload: &'a Json,
+) -> ApiResult<Vec<Value>> {
     let obj = object(payload)?;
     in_transaction(app, schema, |w| {
         Box::pin(async move {
@@ -80,12 +112,20 @@ pub async fn update_keys<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a
 }
 
 /// Batch update from an array of objects that each hold their primary key.
-pub async fn update_batch<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, items: &'a [Json]) -> ApiResult<Vec<Value>> {
+pub async fn update_batch<'a>(
+    app: &'a App,
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    items: &'a [Json],
+) -> ApiResult<Vec<Value>> {
     let mut work = Vec::with_capacity(items.len());
     for item in items {
         let obj = object(item)?;
         let raw = obj.get(&coll.primary_key).ok_or_else(|| {
-            ApiError::invalid_payload(format!("Each item of a batch update needs its primary key \"{}\"", coll.primary_key))
+            ApiError::invalid_payload(format!(
+                "Each item of a batch update needs its primary key \"{}\"",
+                coll.primary_key
+            ))
         })?;
         work.push((key_value(coll, raw)?, obj));
     }
@@ -102,17 +142,27 @@ pub async fn update_batch<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'
 }
 
 /// Deletes items; FORBIDDEN (and nothing deleted) if any key does not exist.
-pub async fn delete_keys<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, keys: &'a [Value]) -> ApiResult<()> {
+pub async fn delete_keys<'a>(
+    app: &'a App,
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    keys: &'a [Value],
+) -> ApiResult<()> {
     if coll.is_view {
         return Err(ApiError::forbidden());
     }
     in_transaction(app, schema, |w| {
         Box::pin(async move {
-            let found = w.tx.query(&stmt::existing_keys(coll, keys)).await.map_err(db_error)?;
+            let found =
+                w.tx.query(&stmt::existing_keys(coll, keys))
+                    .await
+                    .map_err(db_error)?;
             if found.rows.len() < dedup_count(keys) {
                 return Err(ApiError::forbidden());
             }
-            w.tx.execute(&stmt::delete(coll, keys)).await.map_err(db_error)?;
+            w.tx.execute(&stmt::delete(coll, keys))
+                .await
+                .map_err(db_error)?;
             Ok(())
         })
     })
@@ -120,7 +170,12 @@ pub async fn delete_keys<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a
 }
 
 /// Keys of the items a `{query}` batch targets.
-pub async fn keys_for_query<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, query: &Query) -> ApiResult<Vec<Value>> {
+pub async fn keys_for_query<'a>(
+    app: &'a App,
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    query: &Query,
+) -> ApiResult<Vec<Value>> {
     let mut q = query.clone();
     q.fields = Some(vec![coll.primary_key.clone()]);
     q.aggregate.clear();
@@ -128,19 +183,41 @@ pub async fn keys_for_query<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: 
     q.meta = Default::default();
     let stmt = app.read_ctx(schema).list_keys(coll, &q)?;
     let rows = app.driver.query(&stmt).await.map_err(db_error)?;
-    Ok(rows.rows.into_iter().filter_map(|r| r.into_iter().next()).collect())
+    Ok(rows
+        .rows
+        .into_iter()
+        .filter_map(|r| r.into_iter().next())
+        .collect())
 }
 
 /// PATCH of a singleton: updates its row, creating it when missing.
-pub async fn upsert_singleton<'a>(app: &'a App, schema: &'a SchemaSnapshot, coll: &'a Collection, payload: &'a Json) -> ApiResult<Value> {
-    let first = keys_for_query(app, schema, coll, &Query { limit: Some(1), ..Query::default() }).await?;
+pub async fn upsert_singleton<'a>(
+    app: &'a App,
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    payload: &'a Json,
+) -> ApiResult<Value> {
+    let first = keys_for_query(
+        app,
+        schema,
+        coll,
+        &Query {
+            limit: Some(1),
+            ..Query::default()
+        },
+    )
+    .await?;
     let obj = object(payload)?;
     let key = first.into_iter().next();
-    in_transaction(app, schema, |w| Box::pin(async move { w.save(coll, obj, key).await })).await
+    in_transaction(app, schema, |w| {
+        Box::pin(async move { w.save(coll, obj, key).await })
+    })
+    .await
 }
 
 fn object(v: &Json) -> ApiResult<&Map<String, Json>> {
-    v.as_object().ok_or_else(|| ApiError::invalid_payload("Payload has to be an object"))
+    v.as_object()
+        .ok_or_else(|| ApiError::invalid_payload("Payload has to be an object"))
 }
 
 fn dedup_count(keys: &[Value]) -> usize {
@@ -156,7 +233,12 @@ fn dedup_count(keys: &[Value]) -> usize {
 impl<'a> Writer<'a> {
     /// Creates (`key` None) or updates one item with nested relations;
     /// returns its key.
-    fn save<'s>(&'s mut self, coll: &'a Collection, payload: &'s Map<String, Json>, key: Option<Value>) -> BoxFuture<'s, ApiResult<Value>> {
+    fn save<'s>(
+        &'s mut self,
+        coll: &'a Collection,
+        payload: &'s Map<String, Json>,
+        key: Option<Value>,
+    ) -> BoxFuture<'s, ApiResult<Value>> {
         Box::pin(async move {
             if coll.is_view {
                 return Err(ApiError::forbidden());
@@ -168,8 +250,13 @@ impl<'a> Writer<'a> {
                 let Some(f) = coll.field(name) else { continue };
                 match &f.relation {
                     Some(FieldRelation::OneToMany { .. }) => children.push((f, value)),
-                    Some(FieldRelation::ManyToOne { related_collection, .. }) if value.is_object() => {
-                        let related = self.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
+                    Some(FieldRelation::ManyToOne {
+                        related_collection, ..
+                    }) if value.is_object() => {
+                        let related = self
+                            .schema
+                            .collection(related_collection)
+                            .ok_or_else(ApiError::forbidden)?;
                         let k = self.save_related(related, value).await?;
                         columns.push((f, k));
                     }
@@ -206,26 +293,53 @@ impl<'a> Writer<'a> {
     }
 
     async fn exists(&mut self, coll: &Collection, key: &Value) -> ApiResult<bool> {
-        let rows = self.tx.query(&stmt::existing_keys(coll, std::slice::from_ref(key))).await.map_err(db_error)?;
+        let rows = self
+            .tx
+            .query(&stmt::existing_keys(coll, std::slice::from_ref(key)))
+            .await
+            .map_err(db_error)?;
         Ok(!rows.rows.is_empty())
     }
 
-    async fn insert_row(&mut self, coll: &Collection, mut columns: Vec<(&'a Field, Value)>) -> ApiResult<Value> {
+    async fn insert_row(
+        &mut self,
+        coll: &Collection,
+        mut columns: Vec<(&'a Field, Value)>,
+    ) -> ApiResult<Value> {
         let pk = coll.pk_field();
         let has_pk = columns.iter().any(|(f, v)| f.primary_key && !v.is_null());
         columns.retain(|(f, v)| !(f.primary_key && v.is_null()));
         if !has_pk && pk.field_type == FieldType::Uuid && pk.default_value.is_none() {
             columns.push((pk, Value::Text(self.uuid_v4())));
         }
-        let rows = self.tx.query(&stmt::insert(coll, &columns)).await.map_err(db_error)?;
-        rows.scalar().cloned().ok_or_else(|| ApiError::internal("insert returned no key"))
+        let rows = self
+            .tx
+            .query(&stmt::insert(coll, &columns))
+            .await
+            .map_err(db_error)?;
+        rows.scalar()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("insert returned no key"))
     }
 
-    async fn update_row(&mut self, coll: &Collection, key: &Value, columns: &[(&'a Field, Value)]) -> ApiResult<()> {
+    async fn update_row(
+        &mut self,
+        coll: &Collection,
+        key: &Value,
+        columns: &[(&'a Field, Value)],
+    ) -> ApiResult<()> {
         if columns.is_empty() {
-            return if self.exists(coll, key).await? { Ok(()) } else { Err(ApiError::forbidden()) };
+            return if self.exists(coll, key).await? {
+                Ok(())
+            } else {
+                Err(ApiError::forbidden())
+            };
         }
-        let changed = self.tx.execute(&stmt::update(coll, key, columns)).await.map_err(db_error)?;
+        let changed = self
+            .tx
+            .execute(&stmt::update(coll, key, columns))
+            .await
+            .map_err(db_error)?;
         if changed == 0 {
             return Err(ApiError::forbidden());
         }
@@ -234,41 +348,94 @@ impl<'a> Writer<'a> {
 
     /// An o2m / m2m value: an array (the complete new set of children) or
     /// `{create, update, delete}`.
-    async fn save_children(&mut self, parent: &Collection, f: &'a Field, parent_key: &Value, value: &Json) -> ApiResult<()> {
-        let Some(FieldRelation::OneToMany { related_collection, related_field, junction_field, deselect_action, .. }) = &f.relation else {
+    async fn save_children(
+        &mut self,
+        parent: &Collection,
+        f: &'a Field,
+        parent_key: &Value,
+        value: &Json,
+    ) -> ApiResult<()> {
+        let Some(FieldRelation::OneToMany {
+            related_collection,
+            related_field,
+            junction_field,
+            deselect_action,
+            ..
+        }) = &f.relation
+        else {
             return Ok(());
         };
-        let child = self.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
+        let child = self
+            .schema
+            .collection(related_collection)
+            .ok_or_else(ApiError::forbidden)?;
         // Junction rows mean nothing once deselected: remove them.
-        let action = if junction_field.is_some() { DeselectAction::Delete } else { *deselect_action };
-        let bad = || ApiError::invalid_payload(format!("Field \"{}\" of \"{}\" takes an array or {{create, update, delete}}", f.name, parent.name));
+        let action = if junction_field.is_some() {
+            DeselectAction::Delete
+        } else {
+            *deselect_action
+        };
+        let bad = || {
+            ApiError::invalid_payload(format!(
+                "Field \"{}\" of \"{}\" takes an array or {{create, update, delete}}",
+                f.name, parent.name
+            ))
+        };
         match value {
             Json::Null => {
                 let current = self.child_keys(child, related_field, parent_key).await?;
-                self.deselect(child, related_field, parent_key, &current, action).await
+                self.deselect(child, related_field, parent_key, &current, action)
+                    .await
             }
             Json::Array(items) => {
                 let mut kept = Vec::with_capacity(items.len());
                 for item in items {
-                    kept.push(self.save_child(child, related_field, parent_key, item, false).await?);
+                    kept.push(
+                        self.save_child(child, related_field, parent_key, item, false)
+                            .await?,
+                    );
                 }
                 let current = self.child_keys(child, related_field, parent_key).await?;
                 let gone: Vec<Value> = current.into_iter().filter(|k| !kept.contains(k)).collect();
-                self.deselect(child, related_field, parent_key, &gone, action).await
+                self.deselect(child, related_field, parent_key, &gone, action)
+                    .await
             }
             Json::Object(ops) => {
-                if ops.keys().any(|k| !matches!(k.as_str(), "create" | "update" | "delete")) {
+                if ops
+                    .keys()
+                    .any(|k| !matches!(k.as_str(), "create" | "update" | "delete"))
+                {
                     return Err(bad());
                 }
-                for item in ops.get("create").and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[]) {
-                    self.save_child(child, related_field, parent_key, item, false).await?;
+                for item in ops
+                    .get("create")
+                    .and_then(Json::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
+                    self.save_child(child, related_field, parent_key, item, false)
+                        .await?;
                 }
-                for item in ops.get("update").and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[]) {
-                    self.save_child(child, related_field, parent_key, item, true).await?;
+                for item in ops
+                    .get("update")
+                    .and_then(Json::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
+                    self.save_child(child, related_field, parent_key, item, true)
+                        .await?;
                 }
-                let delete = ops.get("delete").and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[]);
-                let keys = delete.iter().map(|k| key_value(child, k)).collect::<ApiResult<Vec<_>>>()?;
-                self.deselect(child, related_field, parent_key, &keys, action).await
+                let delete = ops
+                    .get("delete")
+                    .and_then(Json::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                let keys = delete
+                    .iter()
+                    .map(|k| key_value(child, k))
+                    .collect::<ApiResult<Vec<_>>>()?;
+                self.deselect(child, related_field, parent_key, &keys, action)
+                    .await
             }
             _ => Err(bad()),
         }
@@ -276,7 +443,14 @@ impl<'a> Writer<'a> {
 
     /// One child: a bare key links an existing item; an object with an
     /// existing key updates it; any other object creates a new one.
-    async fn save_child(&mut self, child: &'a Collection, fk: &str, parent_key: &Value, item: &Json, must_exist: bool) -> ApiResult<Value> {
+    async fn save_child(
+        &mut self,
+        child: &'a Collection,
+        fk: &str,
+        parent_key: &Value,
+        item: &Json,
+        must_exist: bool,
+    ) -> ApiResult<Value> {
         let mut obj = match item {
             Json::Object(o) => o.clone(),
             scalar => {
@@ -297,15 +471,36 @@ impl<'a> Writer<'a> {
         if must_exist && !existing {
             return Err(ApiError::forbidden());
         }
-        self.save(child, &obj, if existing { key } else { None }).await
+        self.save(child, &obj, if existing { key } else { None })
+            .await
     }
 
-    async fn child_keys(&mut self, child: &Collection, fk: &str, parent_key: &Value) -> ApiResult<Vec<Value>> {
-        let rows = self.tx.query(&stmt::child_keys(child, fk, parent_key)).await.map_err(db_error)?;
-        Ok(rows.rows.into_iter().filter_map(|r| r.into_iter().next()).collect())
+    async fn child_keys(
+        &mut self,
+        child: &Collection,
+        fk: &str,
+        parent_key: &Value,
+    ) -> ApiResult<Vec<Value>> {
+        let rows = self
+            .tx
+            .query(&stmt::child_keys(child, fk, parent_key))
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next())
+            .collect())
     }
 
-    async fn deselect(&mut self, child: &Collection, fk: &str, parent_key: &Value, keys: &[Value], action: DeselectAction) -> ApiResult<()> {
+    async fn deselect(
+        &mut self,
+        child: &Collection,
+        fk: &str,
+        parent_key: &Value,
+        keys: &[Value],
+        action: DeselectAction,
+    ) -> ApiResult<()> {
         if keys.is_empty() {
             return Ok(());
         }
@@ -320,7 +515,9 @@ impl<'a> Writer<'a> {
     fn column_value(&self, coll: &Collection, f: &Field, v: &Json) -> ApiResult<Value> {
         let value = stmt::column_value(coll, f, v)?;
         match (f.field_type, &value) {
-            (FieldType::Hash, Value::Text(plain)) if !plain.starts_with("$argon2") => Ok(Value::Text(self.hash(plain)?)),
+            (FieldType::Hash, Value::Text(plain)) if !plain.starts_with("$argon2") => {
+                Ok(Value::Text(self.hash(plain)?))
+            }
             _ => Ok(value),
         }
     }
@@ -331,9 +528,14 @@ impl<'a> Writer<'a> {
         let mut salt = [0u8; 16];
         self.host.fill_random(&mut salt);
         let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::internal(e.to_string()))?;
-        let params = argon2::Params::new(4096, 3, 1, None).map_err(|e| ApiError::internal(e.to_string()))?;
-        let hasher = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-        hasher.hash_password(plain.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| ApiError::internal(e.to_string()))
+        let params =
+            argon2::Params::new(4096, 3, 1, None).map_err(|e| ApiError::internal(e.to_string()))?;
+        let hasher =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        hasher
+            .hash_password(plain.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ApiError::internal(e.to_string()))
     }
 
     fn uuid_v4(&self) -> String {
@@ -342,6 +544,13 @@ impl<'a> Writer<'a> {
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
     }
 }

@@ -3,7 +3,7 @@
 use super::response::{self, HttpResponse};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::items::{self as svc, served_collection};
+use crate::items::{self as svc, served_collection, QuerySource};
 use crate::query::{parse_query_json, parse_query_string, Query};
 use crate::schema::{Collection, SchemaSnapshot};
 use bytes::Bytes;
@@ -13,11 +13,19 @@ use serde_json::Value as Json;
 pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResult<HttpResponse> {
     let schema = app.schema();
     let coll = served_collection(&schema, name)?;
-    let query = url_query(req)?;
+    let raw = req.uri().query().unwrap_or("");
     let s = &schema;
+    if *req.method() == Method::GET {
+        let source = QuerySource::Url(raw);
+        let body = if coll.singleton {
+            svc::read_singleton(app, s, coll, source).await?
+        } else {
+            svc::read_list(app, s, coll, source).await?
+        };
+        return Ok(response::json_text(body));
+    }
+    let query = url_query(req)?;
     match *req.method() {
-        Method::GET if coll.singleton => Ok(response::json_text(svc::read_singleton(app, s, coll, &query).await?)),
-        Method::GET => Ok(response::json_text(svc::read_list(app, s, coll, &query).await?)),
         ref m if m.as_str() == "SEARCH" => {
             let body = json_body(req)?;
             let q = match body.get("query") {
@@ -27,9 +35,13 @@ pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResul
             match body.get("keys") {
                 Some(keys) => {
                     let keys = key_list(coll, keys)?;
-                    Ok(response::json_text(svc::read_keys(app, s, coll, &q, &keys).await?))
+                    Ok(response::json_text(
+                        svc::read_keys(app, s, coll, &q, &keys).await?,
+                    ))
                 }
-                None => Ok(response::json_text(svc::read_list(app, s, coll, &q).await?)),
+                None => Ok(response::json_text(
+                    svc::read_list(app, s, coll, QuerySource::Parsed(&q)).await?,
+                )),
             }
         }
         Method::POST => {
@@ -43,7 +55,9 @@ pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResul
                     let key = svc::create_one(app, s, coll, &body).await?;
                     reread_one(app, s, coll, &query, key).await
                 }
-                _ => Err(ApiError::invalid_payload("Payload has to be an object or an array of objects")),
+                _ => Err(ApiError::invalid_payload(
+                    "Payload has to be an object or an array of objects",
+                )),
             }
         }
         Method::PATCH if coll.singleton => {
@@ -56,11 +70,17 @@ pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResul
             let keys = match &body {
                 Json::Array(items) => svc::update_batch(app, s, coll, items).await?,
                 Json::Object(o) => {
-                    let data = o.get("data").ok_or_else(|| ApiError::invalid_payload("\"data\" is required"))?;
+                    let data = o
+                        .get("data")
+                        .ok_or_else(|| ApiError::invalid_payload("\"data\" is required"))?;
                     let keys = batch_keys(app, s, coll, o).await?;
                     svc::update_keys(app, s, coll, &keys, data).await?
                 }
-                _ => return Err(ApiError::invalid_payload("Payload has to be an array or {keys, data} / {query, data}")),
+                _ => {
+                    return Err(ApiError::invalid_payload(
+                        "Payload has to be an array or {keys, data} / {query, data}",
+                    ))
+                }
             };
             reread_many(app, s, coll, &query, &keys).await
         }
@@ -69,7 +89,11 @@ pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResul
             let keys = match &body {
                 Json::Array(_) => key_list(coll, &body)?,
                 Json::Object(o) => batch_keys(app, s, coll, o).await?,
-                _ => return Err(ApiError::invalid_payload("Payload has to be an array of keys or {keys} / {query}")),
+                _ => {
+                    return Err(ApiError::invalid_payload(
+                        "Payload has to be an array of keys or {keys} / {query}",
+                    ))
+                }
             };
             svc::delete_keys(app, s, coll, &keys).await?;
             Ok(response::no_content())
@@ -78,14 +102,24 @@ pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResul
     }
 }
 
-pub async fn item(app: &App, req: &Request<Bytes>, name: &str, id: &str) -> ApiResult<HttpResponse> {
+pub async fn item(
+    app: &App,
+    req: &Request<Bytes>,
+    name: &str,
+    id: &str,
+) -> ApiResult<HttpResponse> {
     let schema = app.schema();
     let coll = served_collection(&schema, name)?;
-    let query = url_query(req)?;
     let key = svc::key_value(coll, &Json::String(id.to_string()))?;
     let s = &schema;
+    if *req.method() == Method::GET {
+        let source = QuerySource::Url(req.uri().query().unwrap_or(""));
+        return Ok(response::json_text(
+            svc::read_item(app, s, coll, source, key).await?,
+        ));
+    }
+    let query = url_query(req)?;
     match *req.method() {
-        Method::GET => Ok(response::json_text(svc::read_item(app, s, coll, &query, key).await?)),
         Method::PATCH => {
             let body = json_body(req)?;
             let key = svc::update_one(app, s, coll, key, &body).await?;
@@ -100,29 +134,52 @@ pub async fn item(app: &App, req: &Request<Bytes>, name: &str, id: &str) -> ApiR
 }
 
 /// Keys of a `{keys}` or `{query}` batch body.
-async fn batch_keys(app: &App, s: &SchemaSnapshot, coll: &Collection, body: &serde_json::Map<String, Json>) -> ApiResult<Vec<crate::db::Value>> {
+async fn batch_keys(
+    app: &App,
+    s: &SchemaSnapshot,
+    coll: &Collection,
+    body: &serde_json::Map<String, Json>,
+) -> ApiResult<Vec<crate::db::Value>> {
     match (body.get("keys"), body.get("query")) {
         (Some(keys), _) => key_list(coll, keys),
         (None, Some(q)) => svc::keys_for_query(app, s, coll, &parse_query_json(q)?).await,
-        (None, None) => Err(ApiError::invalid_payload("Either \"keys\" or \"query\" is required")),
+        (None, None) => Err(ApiError::invalid_payload(
+            "Either \"keys\" or \"query\" is required",
+        )),
     }
 }
 
 fn key_list(coll: &Collection, keys: &Json) -> ApiResult<Vec<crate::db::Value>> {
-    let arr = keys.as_array().ok_or_else(|| ApiError::invalid_payload("\"keys\" has to be an array"))?;
+    let arr = keys
+        .as_array()
+        .ok_or_else(|| ApiError::invalid_payload("\"keys\" has to be an array"))?;
     arr.iter().map(|k| svc::key_value(coll, k)).collect()
 }
 
-async fn reread_one(app: &App, s: &SchemaSnapshot, coll: &Collection, query: &Query, key: crate::db::Value) -> ApiResult<HttpResponse> {
-    match svc::read_item(app, s, coll, query, key).await {
+async fn reread_one(
+    app: &App,
+    s: &SchemaSnapshot,
+    coll: &Collection,
+    query: &Query,
+    key: crate::db::Value,
+) -> ApiResult<HttpResponse> {
+    match svc::read_item(app, s, coll, QuerySource::Parsed(query), key).await {
         Ok(body) => Ok(response::json_text(body)),
         Err(e) if e.code == ErrorCode::Forbidden => Ok(response::no_content()),
         Err(e) => Err(e),
     }
 }
 
-async fn reread_many(app: &App, s: &SchemaSnapshot, coll: &Collection, query: &Query, keys: &[crate::db::Value]) -> ApiResult<HttpResponse> {
-    Ok(response::json_text(svc::read_keys(app, s, coll, query, keys).await?))
+async fn reread_many(
+    app: &App,
+    s: &SchemaSnapshot,
+    coll: &Collection,
+    query: &Query,
+    keys: &[crate::db::Value],
+) -> ApiResult<HttpResponse> {
+    Ok(response::json_text(
+        svc::read_keys(app, s, coll, query, keys).await?,
+    ))
 }
 
 fn url_query(req: &Request<Bytes>) -> ApiResult<Query> {
@@ -135,9 +192,20 @@ fn json_body(req: &Request<Bytes>) -> ApiResult<Json> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid_payload("Payload is empty"));
     }
-    let content_type = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.to_ascii_lowercase().starts_with("application/json") {
-        return Err(ApiError::new(ErrorCode::UnsupportedMediaType, format!("Unsupported media type \"{content_type}\".")));
+    let content_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("Unsupported media type \"{content_type}\"."),
+        ));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::invalid_payload(format!("Invalid JSON: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid_payload(format!("Invalid JSON: {e}")))
 }

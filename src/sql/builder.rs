@@ -22,6 +22,11 @@ impl SqlBuilder {
         format!("?{}", self.params.len())
     }
 
+    /// The index the next bound parameter will get.
+    pub fn next_param_index(&self) -> usize {
+        self.params.len()
+    }
+
     /// A fresh table alias (`t0`, `t1`, ...).
     pub fn alias(&mut self) -> String {
         let a = format!("t{}", self.next_alias);

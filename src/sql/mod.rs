@@ -14,5 +14,5 @@ pub mod time;
 pub mod values;
 pub mod write;
 
-pub use read::{ReadCtx, DATA_COLUMN, FILTER_COUNT_COLUMN, TOTAL_COUNT_COLUMN};
+pub use read::{Plan, ReadCtx, DATA_COLUMN, FILTER_COUNT_COLUMN, TOTAL_COUNT_COLUMN};
 pub use scope::unknown_field;

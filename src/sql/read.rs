@@ -25,6 +25,27 @@ pub struct ReadCtx<'a> {
     pub max_limit: Option<i64>,
 }
 
+/// A compiled read. `key_slot` is the parameter holding the item key, so a
+/// cached plan serves every key.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub statement: Statement,
+    pub key_slot: Option<usize>,
+}
+
+impl Plan {
+    /// The statement with `key` bound in the key slot.
+    pub fn bind(&self, key: Option<Value>) -> Statement {
+        let mut s = self.statement.clone();
+        if let (Some(slot), Some(key)) = (self.key_slot, key) {
+            if let Some(p) = s.params.get_mut(slot) {
+                *p = key;
+            }
+        }
+        s
+    }
+}
+
 /// How many rows a list statement reads.
 enum Shape {
     /// `data` is an array.
@@ -48,10 +69,11 @@ impl<'a> ReadCtx<'a> {
             return super::aggregate::compile(self, coll, query);
         }
         self.rows(coll, query, None, Shape::List)
+            .map(|p| p.statement)
     }
 
     /// `GET /items/{collection}/{id}`: one object, or no row.
-    pub fn item(&self, coll: &'a Collection, query: &Query, key: Value) -> ApiResult<Statement> {
+    pub fn item(&self, coll: &'a Collection, query: &Query, key: Value) -> ApiResult<Plan> {
         self.rows(coll, query, Some(key), Shape::One)
     }
 
@@ -75,6 +97,7 @@ impl<'a> ReadCtx<'a> {
     /// The first row in sort order as one object (a singleton's row).
     pub fn item_first(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
         self.rows(coll, query, None, Shape::First)
+            .map(|p| p.statement)
     }
 
     /// A list restricted to some primary keys (the re-read after a write).
@@ -101,7 +124,7 @@ impl<'a> ReadCtx<'a> {
         q.offset = None;
         q.page = None;
         q.meta = Default::default();
-        self.rows(coll, &q, None, Shape::List)
+        self.rows(coll, &q, None, Shape::List).map(|p| p.statement)
     }
 
     fn rows(
@@ -110,14 +133,16 @@ impl<'a> ReadCtx<'a> {
         query: &Query,
         key: Option<Value>,
         shape: Shape,
-    ) -> ApiResult<Statement> {
+    ) -> ApiResult<Plan> {
         let mut b = SqlBuilder::new();
         let selection = select(self.schema, coll, query)?;
         let alias = b.alias();
         let scope = Scope::table(coll, alias.clone());
 
         let mut conditions = self.conditions(&mut b, &scope, query)?;
+        let mut key_slot = None;
         if let Some(key) = key {
+            key_slot = Some(b.next_param_index());
             conditions.push(format!(
                 "{} = {}",
                 column(&alias, &coll.primary_key),
@@ -156,7 +181,10 @@ impl<'a> ReadCtx<'a> {
             );
         }
         sql += &format!(" FROM ({inner}) AS {alias}");
-        Ok(b.finish(sql))
+        Ok(Plan {
+            statement: b.finish(sql),
+            key_slot,
+        })
     }
 
     /// `filter` and `search` of a query as WHERE conditions on `scope`.
@@ -211,8 +239,12 @@ impl<'a> ReadCtx<'a> {
                 if s.descending { "DESC" } else { "ASC" }
             ));
         }
+        // The primary key breaks ties so pages are stable. It follows the last
+        // key's direction, so an index on that key can be walked either way.
         if !sort.iter().any(|s| s.path == coll.primary_key) {
-            keys.push(format!("{} ASC", scope.column_expr(&coll.primary_key)));
+            let descending = sort.last().is_some_and(|s| s.descending);
+            let pk = scope.column_expr(&coll.primary_key);
+            keys.push(format!("{pk} {}", if descending { "DESC" } else { "ASC" }));
         }
         Ok(format!(" ORDER BY {}", keys.join(", ")))
     }

@@ -148,7 +148,11 @@ fn select_paths<'a>(
             .unwrap_or_else(|| key.clone());
         if let Some((func, arg)) = parse_call(&target)? {
             // An unaliased function is keyed like Directus: `date_year`.
-            let key = if key == target { output_name(&key) } else { key };
+            let key = if key == target {
+                output_name(&key)
+            } else {
+                key
+            };
             entries.push(Entry {
                 key,
                 kind: EntryKind::Function(func, field(coll, arg)?),

@@ -13,7 +13,10 @@ pub fn insert(coll: &Collection, values: &[(&Field, Value)]) -> Statement {
     let mut b = SqlBuilder::new();
     let pk = ident(&coll.primary_key);
     if values.is_empty() {
-        return b.finish(format!("INSERT INTO {} DEFAULT VALUES RETURNING {pk}", ident(&coll.name)));
+        return b.finish(format!(
+            "INSERT INTO {} DEFAULT VALUES RETURNING {pk}",
+            ident(&coll.name)
+        ));
     }
     let cols: Vec<String> = values.iter().map(|(f, _)| ident(&f.name)).collect();
     let params: Vec<String> = values.iter().map(|(_, v)| b.param(v.clone())).collect();
@@ -28,9 +31,17 @@ pub fn insert(coll: &Collection, values: &[(&Field, Value)]) -> Statement {
 /// `UPDATE ... WHERE pk = ?`; callers check the changed-row count.
 pub fn update(coll: &Collection, key: &Value, values: &[(&Field, Value)]) -> Statement {
     let mut b = SqlBuilder::new();
-    let sets: Vec<String> = values.iter().map(|(f, v)| format!("{} = {}", ident(&f.name), b.param(v.clone()))).collect();
+    let sets: Vec<String> = values
+        .iter()
+        .map(|(f, v)| format!("{} = {}", ident(&f.name), b.param(v.clone())))
+        .collect();
     let k = b.param(key.clone());
-    b.finish(format!("UPDATE {} SET {} WHERE {} = {k}", ident(&coll.name), sets.join(", "), ident(&coll.primary_key)))
+    b.finish(format!(
+        "UPDATE {} SET {} WHERE {} = {k}",
+        ident(&coll.name),
+        sets.join(", "),
+        ident(&coll.primary_key)
+    ))
 }
 
 /// `DELETE ... WHERE pk IN (keys)` (one JSON parameter for any number of keys).
@@ -49,14 +60,22 @@ pub fn existing_keys(coll: &Collection, keys: &[Value]) -> Statement {
     let mut b = SqlBuilder::new();
     let p = b.param(keys_json(keys));
     let pk = ident(&coll.primary_key);
-    b.finish(format!("SELECT {pk} FROM {} WHERE {pk} IN (SELECT value FROM json_each({p}))", ident(&coll.name)))
+    b.finish(format!(
+        "SELECT {pk} FROM {} WHERE {pk} IN (SELECT value FROM json_each({p}))",
+        ident(&coll.name)
+    ))
 }
 
 /// Keys of the children of `parent` through the foreign key `fk`.
 pub fn child_keys(child: &Collection, fk: &str, parent: &Value) -> Statement {
     let mut b = SqlBuilder::new();
     let p = b.param(parent.clone());
-    b.finish(format!("SELECT {} FROM {} WHERE {} = {p}", ident(&child.primary_key), ident(&child.name), ident(fk)))
+    b.finish(format!(
+        "SELECT {} FROM {} WHERE {} = {p}",
+        ident(&child.primary_key),
+        ident(&child.name),
+        ident(fk)
+    ))
 }
 
 /// Detaches children (`fk = NULL`) among `keys` that belong to `parent`.
@@ -95,9 +114,13 @@ pub fn column_value(coll: &Collection, field: &Field, v: &Json) -> ApiResult<Val
     }
     let ty = field.field_type;
     let invalid = || {
-        ApiError::invalid_payload(format!("Invalid value {v} for field \"{}\" of type {}", field.name, ty.name()))
-            .with("collection", coll.name.clone())
-            .with("field", field.name.clone())
+        ApiError::invalid_payload(format!(
+            "Invalid value {v} for field \"{}\" of type {}",
+            field.name,
+            ty.name()
+        ))
+        .with("collection", coll.name.clone())
+        .with("field", field.name.clone())
     };
     let value = match ty {
         _ if ty.is_numeric() => match (numeric(v, ty.is_integer()), ty.is_integer()) {
@@ -121,7 +144,10 @@ pub fn column_value(coll: &Collection, field: &Field, v: &Json) -> ApiResult<Val
         if s.chars().count() > max as usize {
             return Err(ApiError::new(
                 ErrorCode::ValueTooLong,
-                format!("Value for field \"{}\" in collection \"{}\" is too long.", field.name, coll.name),
+                format!(
+                    "Value for field \"{}\" in collection \"{}\" is too long.",
+                    field.name, coll.name
+                ),
             )
             .with("collection", coll.name.clone())
             .with("field", field.name.clone()));

@@ -1,0 +1,59 @@
+//! Compiled read statements keyed by schema hash + collection + the raw
+//! query string. Only the item key is bound per request.
+
+use crate::error::ApiResult;
+use crate::sql::Plan;
+use cached::{Cached, SizedCache};
+use std::sync::{Arc, Mutex};
+
+/// Plans kept; the least recently used is dropped first.
+const CAPACITY: usize = 512;
+
+/// What a plan answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlanKind {
+    List,
+    Item,
+    Singleton,
+}
+
+/// A bounded LRU of plans.
+pub struct PlanCache {
+    plans: Mutex<SizedCache<String, Arc<Plan>>>,
+}
+
+impl Default for PlanCache {
+    fn default() -> Self {
+        PlanCache {
+            plans: Mutex::new(SizedCache::with_size(CAPACITY)),
+        }
+    }
+}
+
+impl PlanCache {
+    /// The cached plan, or `compile()`'s result (cached when it succeeds).
+    /// Queries using `$NOW` bind the clock at compile time and are never cached.
+    pub fn get_or_compile(
+        &self,
+        schema_hash: &str,
+        collection: &str,
+        kind: PlanKind,
+        raw_query: &str,
+        compile: impl FnOnce() -> ApiResult<Plan>,
+    ) -> ApiResult<Arc<Plan>> {
+        if raw_query.contains("$NOW") || raw_query.contains("%24NOW") {
+            return compile().map(Arc::new);
+        }
+        let key = format!("{schema_hash}\u{0}{collection}\u{0}{kind:?}\u{0}{raw_query}");
+        if let Some(plan) = self.lock().cache_get(&key) {
+            return Ok(plan.clone());
+        }
+        let plan = Arc::new(compile()?);
+        self.lock().cache_set(key, plan.clone());
+        Ok(plan)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SizedCache<String, Arc<Plan>>> {
+        self.plans.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
