@@ -246,14 +246,27 @@ fn typed_values_round_trip() {
     let s = server();
     let d = s
         .post(
-            "/items/articles?fields=featured,metadata,keywords,rating,published_at",
-            json!({"title": "types", "featured": true, "metadata": {"a": [1, 2]}, "keywords": ["x", "y"], "rating": 4.5, "published_at": "2024-02-03 04:05:06"}),
+            "/items/articles?fields=id,featured,metadata,keywords,rating,published_at,updated_at",
+            json!({"title": "types", "featured": true, "metadata": {"a": [1, 2]}, "keywords": ["x", "y"], "rating": 4.5, "published_at": "2024-02-03T04:05:06+02:00", "updated_at": "2024-02-03 04:05:06"}),
         )
         .data();
     assert_eq!(
         d,
-        json!({"featured": true, "metadata": {"a": [1, 2]}, "keywords": ["x", "y"], "rating": 4.5, "published_at": "2024-02-03 04:05:06"})
+        json!({"id": d["id"], "featured": true, "metadata": {"a": [1, 2]}, "keywords": ["x", "y"], "rating": 4.5, "published_at": "2024-02-03T02:05:06", "updated_at": "2024-02-03T04:05:06.000Z"})
     );
+    // Dates are stored in one format per type (UTC), so filters compare right.
+    let id = d["id"].as_i64().unwrap();
+    assert_eq!(
+        sql_column(
+            &s.db_path,
+            &format!("SELECT published_at FROM articles WHERE id = {id}")
+        )[0],
+        "2024-02-03 02:05:06"
+    );
+    let found = s
+        .get("/items/articles?fields=id&filter[published_at][_eq]=2024-02-03T02:05:06Z")
+        .data();
+    assert_eq!(ids(&found), [id]);
     // uuid primary keys are generated; hash fields are stored hashed and read masked.
     let screen = s
         .post(

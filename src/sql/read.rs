@@ -424,6 +424,10 @@ pub(super) fn shape_value(f: &Field, e: &str) -> String {
             "CASE WHEN {e} IS NULL THEN NULL WHEN {e} = '' THEN json_array() ELSE json('[\"' || replace(replace(replace({e}, '\\', '\\\\'), '\"', '\\\"'), ',', '\",\"') || '\"]') END"
         ),
         FieldType::Hash => format!("CASE WHEN {e} IS NULL THEN NULL ELSE '**********' END"),
+        // Directus's output formats; text that is no date stays as stored.
+        FieldType::DateTime => format!("coalesce(strftime('%Y-%m-%dT%H:%M:%S', {e}), {e})"),
+        FieldType::Timestamp => format!("coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', {e}), {e})"),
+        FieldType::Date => format!("coalesce(strftime('%Y-%m-%d', {e}), {e})"),
         _ => e.to_string(),
     }
 }

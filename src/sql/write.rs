@@ -19,7 +19,10 @@ pub fn insert(coll: &Collection, values: &[(&Field, Value)]) -> Statement {
         ));
     }
     let cols: Vec<String> = values.iter().map(|(f, _)| ident(&f.name)).collect();
-    let params: Vec<String> = values.iter().map(|(_, v)| b.param(v.clone())).collect();
+    let params: Vec<String> = values
+        .iter()
+        .map(|(f, v)| stored(f, b.param(v.clone())))
+        .collect();
     b.finish(format!(
         "INSERT INTO {} ({}) VALUES ({}) RETURNING {pk}",
         ident(&coll.name),
@@ -33,7 +36,7 @@ pub fn update(coll: &Collection, key: &Value, values: &[(&Field, Value)]) -> Sta
     let mut b = SqlBuilder::new();
     let sets: Vec<String> = values
         .iter()
-        .map(|(f, v)| format!("{} = {}", ident(&f.name), b.param(v.clone())))
+        .map(|(f, v)| format!("{} = {}", ident(&f.name), stored(f, b.param(v.clone()))))
         .collect();
     let k = b.param(key.clone());
     b.finish(format!(
@@ -42,6 +45,17 @@ pub fn update(coll: &Collection, key: &Value, values: &[(&Field, Value)]) -> Sta
         sets.join(", "),
         ident(&coll.primary_key)
     ))
+}
+
+/// The SQL storing a bound value: temporal values are normalised to the
+/// field type's format (filters compare in that format), other values as given.
+fn stored(f: &Field, placeholder: String) -> String {
+    if f.field_type.is_temporal() {
+        let fmt = super::values::temporal_format(f.field_type);
+        format!("coalesce(strftime('{fmt}', {placeholder}), {placeholder})")
+    } else {
+        placeholder
+    }
 }
 
 /// `DELETE ... WHERE pk IN (keys)` (one JSON parameter for any number of keys).
