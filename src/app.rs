@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 /// What the core needs from its host and cannot do itself on every target:
 /// the clock and randomness.
-pub trait Host: Send + Sync {
+pub trait Host: crate::db::MaybeSendSync {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> i64;
     /// Fills `buf` with cryptographically secure random bytes.

@@ -7,6 +7,8 @@
 pub mod app;
 pub mod cache;
 pub mod db;
+#[cfg(target_arch = "wasm32")]
+pub mod edge;
 pub mod error;
 #[path = "../fixtures/mod.rs"]
 #[cfg(not(target_arch = "wasm32"))]

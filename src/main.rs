@@ -26,6 +26,10 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => rectus::native::server::serve(args).await,
             Command::Demo(args) => demo(args).await,
+            Command::Dump(args) => {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                rectus::native::dump::dump(&args.db, &mut out).await
+            }
         }
     });
     match result {

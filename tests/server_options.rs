@@ -7,22 +7,70 @@ use common::start;
 fn cors_limits_and_payload_size_follow_the_flags() {
     let s = start(
         "options",
-        &["--demo", "--demo-articles", "50", "--cors-origin", "https://app.example.com", "--query-limit-default", "7", "--query-limit-max", "12", "--max-payload-size", "100"],
+        &[
+            "--demo",
+            "--demo-articles",
+            "50",
+            "--cors-origin",
+            "https://app.example.com",
+            "--query-limit-default",
+            "7",
+            "--query-limit-max",
+            "12",
+            "--max-payload-size",
+            "100",
+        ],
     );
     let client = reqwest::blocking::Client::new();
     let r = client
-        .request(reqwest::Method::OPTIONS, format!("{}/items/articles", s.base))
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/items/articles", s.base),
+        )
         .header("origin", "https://app.example.com")
         .header("access-control-request-method", "PATCH")
         .send()
         .unwrap();
-    assert_eq!(r.headers().get("access-control-allow-origin").unwrap(), "https://app.example.com");
-    let r = client.get(format!("{}/server/ping", s.base)).header("origin", "https://evil.example.com").send().unwrap();
+    assert_eq!(
+        r.headers().get("access-control-allow-origin").unwrap(),
+        "https://app.example.com"
+    );
+    let r = client
+        .get(format!("{}/server/ping", s.base))
+        .header("origin", "https://evil.example.com")
+        .send()
+        .unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());
 
-    assert_eq!(s.get("/items/articles?fields=id").data().as_array().unwrap().len(), 7);
-    assert_eq!(s.get("/items/articles?fields=id&limit=-1").data().as_array().unwrap().len(), 12);
-    assert_eq!(s.get("/items/articles?fields=id&limit=30").data().as_array().unwrap().len(), 12);
-    let r = s.raw("POST", "/items/tags", "application/json", &format!("{{\"name\": \"{}\"}}", "x".repeat(200)));
+    assert_eq!(
+        s.get("/items/articles?fields=id")
+            .data()
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
+    assert_eq!(
+        s.get("/items/articles?fields=id&limit=-1")
+            .data()
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+    assert_eq!(
+        s.get("/items/articles?fields=id&limit=30")
+            .data()
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+    let r = s.raw(
+        "POST",
+        "/items/tags",
+        "application/json",
+        &format!("{{\"name\": \"{}\"}}", "x".repeat(200)),
+    );
     assert_eq!((r.status, r.code().as_str()), (413, "CONTENT_TOO_LARGE"));
 }

@@ -237,30 +237,5 @@ fn from_libsql(v: libsql::Value) -> Value {
 /// Classifies SQLite's constraint messages (`UNIQUE constraint failed: t.c`).
 fn map_err(e: libsql::Error) -> DbError {
     let msg = e.to_string();
-    classify_sqlite_message(&msg).unwrap_or(DbError::Other(msg))
-}
-
-/// Parses a SQLite constraint message into a classified error.
-pub fn classify_sqlite_message(msg: &str) -> Option<DbError> {
-    let target = |marker: &str| {
-        let rest = &msg[msg.find(marker)? + marker.len()..];
-        let first = rest.split(',').next()?.trim();
-        let (collection, field) = first.split_once('.')?;
-        Some((
-            collection.to_string(),
-            field
-                .trim_end_matches(|c: char| !c.is_alphanumeric() && c != '_')
-                .to_string(),
-        ))
-    };
-    if let Some((collection, field)) = target("UNIQUE constraint failed: ") {
-        return Some(DbError::Unique { collection, field });
-    }
-    if let Some((collection, field)) = target("NOT NULL constraint failed: ") {
-        return Some(DbError::NotNull { collection, field });
-    }
-    if msg.contains("FOREIGN KEY constraint failed") {
-        return Some(DbError::ForeignKey);
-    }
-    None
+    super::classify_sqlite_message(&msg).unwrap_or(DbError::Other(msg))
 }

@@ -6,6 +6,8 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod libsql;
+mod sqlite_errors;
+pub use sqlite_errors::classify_sqlite_message;
 mod value;
 
 pub use value::Value;
@@ -18,6 +20,27 @@ use async_trait::async_trait;
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 #[cfg(target_arch = "wasm32")]
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
+
+/// `Send + Sync` on native targets, nothing on wasm32: JS-backed handles
+/// (D1, KV) are single-threaded and cannot be `Send`.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSendSync: Send + Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + Sync + ?Sized> MaybeSendSync for T {}
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSendSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSendSync for T {}
+
+/// `Send` on native targets, nothing on wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
 
 /// One SQL statement with its bound parameters.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,6 +88,9 @@ pub enum DbError {
     NotNull { collection: String, field: String },
     #[error("foreign key constraint failed")]
     ForeignKey,
+    /// The backend cannot do this (yet), e.g. interactive transactions on D1.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("database error: {0}")]
     Other(String),
 }
@@ -80,7 +106,7 @@ pub enum Dialect {
 /// A database connection (or pool) as the core sees it.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
-pub trait Driver: Send + Sync {
+pub trait Driver: MaybeSendSync {
     fn dialect(&self) -> Dialect;
 
     /// Runs a read and returns all rows.
@@ -93,7 +119,7 @@ pub trait Driver: Send + Sync {
 /// An open transaction. Dropping it without `commit` rolls it back.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
-pub trait Transaction: Send {
+pub trait Transaction: MaybeSend {
     /// Runs a statement and returns its rows (`RETURNING` included).
     async fn query(&mut self, stmt: &Statement) -> DbResult<Rows>;
     /// Runs a statement and returns the number of rows it changed.

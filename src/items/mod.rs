@@ -56,6 +56,7 @@ pub fn db_error(e: DbError) -> ApiError {
         .with("collection", collection)
         .with("field", field),
         DbError::ForeignKey => ApiError::new(ErrorCode::InvalidForeignKey, "Invalid foreign key."),
+        DbError::Unsupported(what) => ApiError::new(ErrorCode::MethodNotAllowed, what),
         DbError::Other(msg) => {
             tracing::error!("database error: {msg}");
             ApiError::internal("An unexpected error occurred.")

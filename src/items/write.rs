@@ -18,7 +18,7 @@ struct Writer<'a> {
 }
 
 /// Runs `work` in a transaction; commits only if it succeeds.
-async fn in_transaction<'a, T: Send + 'a>(
+async fn in_transaction<'a, T: crate::db::MaybeSend + 'a>(
     app: &'a App,
     schema: &'a SchemaSnapshot,
     work: impl for<'w> FnOnce(&'w mut Writer<'a>) -> BoxFuture<'w, ApiResult<T>>,

@@ -19,6 +19,16 @@ pub enum Command {
     /// Write the deterministic demo data set (headless CMS + signage feed)
     /// into a new SQLite file.
     Demo(DemoArgs),
+    /// Print a SQLite file as SQL (schema, then INSERTs), e.g. to import it
+    /// into D1 with `wrangler d1 execute DB --local --file dump.sql`.
+    Dump(DumpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// The SQLite file to read.
+    #[arg(long)]
+    pub db: String,
 }
 
 #[derive(Debug, Args)]

@@ -2,5 +2,6 @@
 //! tokio- or filesystem-bound lives here, outside the core.
 
 pub mod cli;
+pub mod dump;
 pub mod host;
 pub mod server;

@@ -2,7 +2,8 @@
 //! file) started per test file, and a tiny blocking client.
 //!
 //! `RECTUS_TEST_URL` points the suite at an already running server instead
-//! (for example the edge worker under workerd) — one suite, several hosts.
+//! (for example the edge worker under workerd) — one suite, several hosts;
+//! `RECTUS_TEST_DB` is then the SQLite file it serves (the oracle's copy).
 
 #![allow(dead_code)]
 

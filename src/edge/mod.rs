@@ -1,0 +1,83 @@
+//! The edge host: a Cloudflare Worker (`#[event(fetch)]`) serving the same
+//! router as the native host over D1. No business logic lives here: it
+//! converts the worker request to the core's `http::Request<Bytes>`, runs
+//! `rest::handle`, and converts the answer back.
+
+mod d1;
+mod host;
+mod snapshot;
+
+use crate::app::{App, Config};
+use bytes::Bytes;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use worker::{event, Context, Env, Request, Response, Result};
+
+thread_local! {
+    /// The isolate's application state, built on its first request.
+    static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let app = match APP.with(|a| a.borrow().clone()) {
+        Some(app) => app,
+        None => {
+            let app = Rc::new(build_app(&env).await?);
+            APP.with(|a| *a.borrow_mut() = Some(app.clone()));
+            app
+        }
+    };
+    let request = to_http(req).await?;
+    from_http(crate::rest::handle(&app, request).await)
+}
+
+/// Binds D1 (`DB`), loads the schema snapshot (KV `RECTUS_KV` when bound)
+/// and reads settings from the worker's vars.
+async fn build_app(env: &Env) -> Result<App> {
+    let driver = Arc::new(d1::D1Driver::new(env.d1("DB")?));
+    let kv = env.kv("RECTUS_KV").ok();
+    let schema = snapshot::load(driver.as_ref(), kv.as_ref()).await?;
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    let mut config = Config::default();
+    if let Some(n) = var("QUERY_LIMIT_DEFAULT").and_then(|v| v.parse().ok()) {
+        config.default_limit = n;
+    }
+    config.max_limit = var("QUERY_LIMIT_MAX").and_then(|v| v.parse().ok());
+    if let Some(name) = var("PROJECT_NAME") {
+        config.project_name = name;
+    }
+    Ok(App::new(schema, driver, Arc::new(host::WorkerHost), config))
+}
+
+async fn to_http(mut req: Request) -> Result<http::Request<Bytes>> {
+    let body = req.bytes().await.unwrap_or_default();
+    let url = req.url()?;
+    let path_and_query = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let mut builder = http::Request::builder()
+        .method(req.method().as_ref())
+        .uri(path_and_query);
+    for (name, value) in req.headers().entries() {
+        builder = builder.header(name, value);
+    }
+    builder
+        .body(Bytes::from(body))
+        .map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+fn from_http(resp: http::Response<Bytes>) -> Result<Response> {
+    let status = resp.status().as_u16();
+    let headers = worker::Headers::new();
+    for (name, value) in resp.headers() {
+        if let Ok(v) = value.to_str() {
+            headers.set(name.as_str(), v)?;
+        }
+    }
+    Ok(Response::from_bytes(resp.into_body().to_vec())?
+        .with_status(status)
+        .with_headers(headers))
+}

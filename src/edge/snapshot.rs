@@ -1,0 +1,53 @@
+//! The schema snapshot on the edge: kept in KV under a key carrying a
+//! fingerprint of the database schema, so a cold isolate reads it with one
+//! small query plus one KV get instead of introspecting. It is rebuilt and
+//! stored again only when the schema (its `sqlite_master` text) changes.
+
+use crate::db::{Driver, Statement};
+use crate::schema::SchemaSnapshot;
+use sha2::{Digest, Sha256};
+use worker::kv::KvStore;
+
+/// Bumped when the snapshot's serialized form changes.
+const FORMAT: &str = "v1";
+
+const FINGERPRINT_SQL: &str =
+    "SELECT group_concat(type || ':' || name || ':' || coalesce(sql, ''), ';') FROM (SELECT * FROM sqlite_master ORDER BY name)";
+
+pub async fn load(driver: &dyn Driver, kv: Option<&KvStore>) -> worker::Result<SchemaSnapshot> {
+    let err = |e: crate::db::DbError| worker::Error::RustError(e.to_string());
+    let rows = driver
+        .query(&Statement::new(FINGERPRINT_SQL))
+        .await
+        .map_err(err)?;
+    let text = rows
+        .scalar()
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    let digest: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let key = format!("rectus:schema:{FORMAT}:{digest}");
+    if let Some(kv) = kv {
+        if let Ok(Some(json)) = kv.get(&key).text().await {
+            if let Ok(snapshot) = serde_json::from_str::<SchemaSnapshot>(&json) {
+                return Ok(snapshot);
+            }
+        }
+    }
+    let snapshot = crate::schema::introspect::snapshot_sqlite(driver)
+        .await
+        .map_err(err)?;
+    if let Some(kv) = kv {
+        if let Ok(json) = serde_json::to_string(&snapshot) {
+            // A failed put only costs the next cold start an introspection.
+            if let Ok(put) = kv.put(&key, json) {
+                let _ = put.execute().await;
+            }
+        }
+    }
+    Ok(snapshot)
+}
