@@ -58,9 +58,9 @@ async fn to_http(mut req: Request) -> Result<http::Request<Bytes>> {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     };
-    let mut builder = http::Request::builder()
-        .method(req.method().as_ref())
-        .uri(path_and_query);
+    // The raw method: worker's `Method` folds verbs it does not know (SEARCH) into GET.
+    let method = req.inner().method();
+    let mut builder = http::Request::builder().method(method.as_str()).uri(path_and_query);
     for (name, value) in req.headers().entries() {
         builder = builder.header(name, value);
     }

@@ -26,7 +26,8 @@ pub fn shared() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("RECTUS_TEST_URL") {
         Ok(url) => Server {
             base: url.trim_end_matches('/').to_string(),
-            db_path: String::new(),
+            db_path: std::env::var("RECTUS_TEST_DB")
+                .expect("RECTUS_TEST_DB names the database RECTUS_TEST_URL serves"),
         },
         Err(_) => start(
             &format!("shared-{}", std::process::id()),
