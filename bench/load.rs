@@ -11,6 +11,11 @@
 //!       permissions: the ceiling for this machine.
 //! It prints each scenario as a ratio of (b), the server's peak RSS and the
 //! time to first response.
+//!
+//! With RECTUS_BENCH_EDGE=1 (needs scripts/setup-wasm) it also serves the
+//! same data from the edge worker in local workerd over D1 (sizes up to
+//! RECTUS_BENCH_EDGE_MAX, default 10000) and reports the worker's size, its
+//! start with an empty and with a warm KV snapshot cache, and the scenarios.
 
 use rectus::db::libsql::LibsqlDriver;
 use rectus::db::{Driver, Statement, Value};
@@ -145,6 +150,13 @@ async fn bench_size(articles: u64, duration: Duration, connections: usize) {
     println!("rectus peak RSS: {:.1} MB", peak_rss_mb(rectus.id()));
     stop(&mut rectus);
     stop(&mut baseline);
+    let edge_max: u64 = std::env::var("RECTUS_BENCH_EDGE_MAX")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    if std::env::var("RECTUS_BENCH_EDGE").is_ok() && articles <= edge_max {
+        edge::bench(&db, &client, articles, duration, connections).await;
+    }
 }
 
 /// The demo database for `articles`, generated once and kept under ~/.cache.
@@ -419,4 +431,157 @@ fn peak_rss_mb(pid: u32) -> f64 {
 fn stop(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The edge worker under `wrangler dev` (local workerd, D1, KV).
+mod edge {
+    use super::*;
+
+    const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+    fn wasm_env() -> String {
+        std::env::var("RECTUS_WASM_PREFIX").unwrap_or_else(|_| {
+            format!(
+                "{}/.cache/rectus/wasm-toolchain",
+                std::env::var("HOME").unwrap_or_default()
+            )
+        }) + "/env.sh"
+    }
+
+    /// A shell command run with the wasm toolchain's environment.
+    fn sh(cmd: &str) -> Command {
+        let mut c = Command::new("bash");
+        c.arg("-c")
+            .arg(format!(". {} && {cmd}", wasm_env()))
+            .current_dir(ROOT);
+        c
+    }
+
+    pub async fn bench(
+        db: &str,
+        client: &reqwest::Client,
+        articles: u64,
+        duration: Duration,
+        connections: usize,
+    ) {
+        let built = sh("scripts/edge-build")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("edge build");
+        assert!(built.success(), "scripts/edge-build failed");
+        let wasm = format!("{ROOT}/build/index_bg.wasm");
+        let raw = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
+        let gz = Command::new("bash")
+            .arg("-c")
+            .arg(format!("gzip -9c {wasm} | wc -c"))
+            .output()
+            .expect("gzip");
+        let gz: u64 = String::from_utf8_lossy(&gz.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+
+        let state = std::env::temp_dir().join(format!("rectus-bench-edge-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
+        std::fs::create_dir_all(&state).expect("state dir");
+        let dump = state.join("import.sql");
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&dump).expect("dump file"));
+        rectus::native::dump::dump(db, &mut out)
+            .await
+            .expect("dump");
+        drop(out);
+        let import = sh(&format!(
+            "wrangler d1 execute DB --local --persist-to {} --file {}",
+            state.display(),
+            dump.display()
+        ))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("import");
+        assert!(import.success(), "D1 import failed");
+
+        println!(
+            "-- edge worker (local workerd over D1): {:.0} KB wasm, {:.0} KB gzipped",
+            raw as f64 / 1024.0,
+            gz as f64 / 1024.0
+        );
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        for (warm, kv) in [(false, "an empty KV"), (true, "a warm KV")] {
+            let started = Instant::now();
+            let mut child = start(&state, port);
+            let up = wait_port(port, started).await;
+            let t = Instant::now();
+            let r = client
+                .get(format!("{base}/items/articles/1"))
+                .send()
+                .await
+                .expect("first request");
+            assert!(r.status().is_success(), "edge answered {}", r.status());
+            let first = t.elapsed();
+            println!(
+                "start with {kv}: listening after {:.0} ms; first item answered {:.0} ms later (snapshot {})",
+                up.as_secs_f64() * 1000.0,
+                first.as_secs_f64() * 1000.0,
+                if warm { "read from KV" } else { "introspected, then stored in KV" }
+            );
+            if warm {
+                println!("{:<20} {:>22}", "scenario", "edge req/s p50/p99");
+                for sc in SCENARIOS {
+                    let e = load(
+                        client,
+                        &format!("{base}{}", sc.url),
+                        articles,
+                        duration,
+                        connections,
+                    )
+                    .await;
+                    println!(
+                        "{:<20} {:>8.0} {:>5.2}/{:>5.2}ms",
+                        sc.name, e.rps, e.p50_ms, e.p99_ms
+                    );
+                }
+            }
+            stop_group(&mut child);
+        }
+        let _ = std::fs::remove_dir_all(&state);
+    }
+
+    fn start(state: &std::path::Path, port: u16) -> Child {
+        use std::os::unix::process::CommandExt;
+        sh(&format!(
+            "RECTUS_EDGE_PREBUILT=1 exec wrangler dev --local --ip 127.0.0.1 --port {port} --persist-to {}",
+            state.display()
+        ))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("wrangler dev")
+    }
+
+    async fn wait_port(port: u16, since: Instant) -> Duration {
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                since.elapsed() < Duration::from_secs(120),
+                "wrangler dev did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        since.elapsed()
+    }
+
+    fn stop_group(child: &mut Child) {
+        let group = format!("-{}", child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = child.wait();
+    }
 }

@@ -60,7 +60,9 @@ async fn to_http(mut req: Request) -> Result<http::Request<Bytes>> {
     };
     // The raw method: worker's `Method` folds verbs it does not know (SEARCH) into GET.
     let method = req.inner().method();
-    let mut builder = http::Request::builder().method(method.as_str()).uri(path_and_query);
+    let mut builder = http::Request::builder()
+        .method(method.as_str())
+        .uri(path_and_query);
     for (name, value) in req.headers().entries() {
         builder = builder.header(name, value);
     }
