@@ -114,6 +114,12 @@ pub trait Driver: MaybeSendSync {
 
     /// Starts a transaction; everything through it is atomic.
     async fn begin(&self) -> DbResult<Box<dyn Transaction>>;
+
+    /// False where a transaction cannot span several statements (D1): the
+    /// caller must then keep every write to one statement.
+    fn interactive_transactions(&self) -> bool {
+        true
+    }
 }
 
 /// An open transaction. Dropping it without `commit` rolls it back.

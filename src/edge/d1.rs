@@ -1,20 +1,24 @@
-//! The D1 driver. Reads run as one prepared statement each. D1 has no
-//! interactive transactions, and rectus's nested writes read between
-//! statements, so writes answer METHOD_NOT_ALLOWED on D1 for now.
+//! The D1 driver. Every statement is one D1 call. D1 has no interactive
+//! transactions, so a "transaction" here runs statements as they come and
+//! allows one write: the items service keeps writes to a single statement on
+//! such drivers (`interactive_transactions` is false), which makes them
+//! atomic. Nested and batch writes need D1's `batch()` and answer
+//! METHOD_NOT_ALLOWED for now.
 
 use crate::db::{DbError, DbResult, Dialect, Driver, Rows, Statement, Transaction, Value};
 use async_trait::async_trait;
 use serde_json::Value as Json;
+use std::rc::Rc;
 use wasm_bindgen::JsValue;
-use worker::D1Database;
+use worker::{D1Database, D1PreparedStatement};
 
 pub struct D1Driver {
-    db: D1Database,
+    db: Rc<D1Database>,
 }
 
 impl D1Driver {
     pub fn new(db: D1Database) -> Self {
-        D1Driver { db }
+        D1Driver { db: Rc::new(db) }
     }
 }
 
@@ -25,35 +29,96 @@ impl Driver for D1Driver {
     }
 
     async fn query(&self, stmt: &Statement) -> DbResult<Rows> {
-        let args: Vec<JsValue> = stmt.params.iter().map(to_js).collect();
-        let prepared = self
-            .db
-            .prepare(stmt.sql.as_str())
-            .bind(&args)
-            .map_err(other)?;
-        let result = prepared.all().await.map_err(other)?;
-        let objects: Vec<serde_json::Map<String, Json>> = result.results().map_err(other)?;
-        let columns: Vec<String> = objects
-            .first()
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default();
-        let rows = objects
-            .into_iter()
-            .map(|o| {
-                columns
-                    .iter()
-                    .map(|c| from_json(o.get(c).unwrap_or(&Json::Null)))
-                    .collect()
-            })
-            .collect();
-        Ok(Rows { columns, rows })
+        query(&self.db, stmt).await
     }
 
     async fn begin(&self) -> DbResult<Box<dyn Transaction>> {
-        Err(DbError::Unsupported(
-            "Writes are not available on D1 yet: this edge deployment is read-only.".into(),
-        ))
+        Ok(Box::new(SingleWrite {
+            db: self.db.clone(),
+            wrote: false,
+        }))
     }
+
+    fn interactive_transactions(&self) -> bool {
+        false
+    }
+}
+
+/// Reads as they come plus at most one write, which D1 applies atomically.
+struct SingleWrite {
+    db: Rc<D1Database>,
+    wrote: bool,
+}
+
+impl SingleWrite {
+    /// Refuses a second write: the first is already applied and could not
+    /// be rolled back with it.
+    fn count_write(&mut self, stmt: &Statement) -> DbResult<()> {
+        let sql = stmt.sql.trim_start();
+        let is_write = ["INSERT", "UPDATE", "DELETE", "REPLACE"]
+            .iter()
+            .any(|k| sql.len() >= k.len() && sql[..k.len()].eq_ignore_ascii_case(k));
+        if is_write {
+            if self.wrote {
+                return Err(DbError::Unsupported(
+                    "This write needs several statements, which D1 cannot run atomically yet."
+                        .into(),
+                ));
+            }
+            self.wrote = true;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Transaction for SingleWrite {
+    async fn query(&mut self, stmt: &Statement) -> DbResult<Rows> {
+        self.count_write(stmt)?;
+        query(&self.db, stmt).await
+    }
+
+    async fn execute(&mut self, stmt: &Statement) -> DbResult<u64> {
+        self.count_write(stmt)?;
+        let result = prepare(&self.db, stmt)?.run().await.map_err(other)?;
+        Ok(result
+            .meta()
+            .map_err(other)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0) as u64)
+    }
+
+    async fn commit(self: Box<Self>) -> DbResult<()> {
+        Ok(())
+    }
+
+    async fn rollback(self: Box<Self>) -> DbResult<()> {
+        Ok(())
+    }
+}
+
+fn prepare(db: &D1Database, stmt: &Statement) -> DbResult<D1PreparedStatement> {
+    let args: Vec<JsValue> = stmt.params.iter().map(to_js).collect();
+    db.prepare(stmt.sql.as_str()).bind(&args).map_err(other)
+}
+
+async fn query(db: &D1Database, stmt: &Statement) -> DbResult<Rows> {
+    let result = prepare(db, stmt)?.all().await.map_err(other)?;
+    let objects: Vec<serde_json::Map<String, Json>> = result.results().map_err(other)?;
+    let columns: Vec<String> = objects
+        .first()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    let rows = objects
+        .into_iter()
+        .map(|o| {
+            columns
+                .iter()
+                .map(|c| from_json(o.get(c).unwrap_or(&Json::Null)))
+                .collect()
+        })
+        .collect();
+    Ok(Rows { columns, rows })
 }
 
 fn to_js(v: &Value) -> JsValue {

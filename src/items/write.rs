@@ -49,6 +49,7 @@ pub async fn create_one<'a>(
     payload: &'a Json,
 ) -> ApiResult<Value> {
     let obj = object(payload)?;
+    single_statement_guard(app, coll, &[obj])?;
     in_transaction(app, schema, |w| {
         Box::pin(async move { w.save(coll, obj, None).await })
     })
@@ -63,6 +64,7 @@ pub async fn create_many<'a>(
     payloads: &'a [Json],
 ) -> ApiResult<Vec<Value>> {
     let objs = payloads.iter().map(object).collect::<ApiResult<Vec<_>>>()?;
+    single_statement_guard(app, coll, &objs)?;
     in_transaction(app, schema, |w| {
         Box::pin(async move {
             let mut keys = Vec::with_capacity(objs.len());
@@ -84,6 +86,7 @@ pub async fn update_one<'a>(
     payload: &'a Json,
 ) -> ApiResult<Value> {
     let obj = object(payload)?;
+    single_statement_guard(app, coll, &[obj])?;
     in_transaction(app, schema, |w| {
         Box::pin(async move { w.save(coll, obj, Some(key)).await })
     })
@@ -100,6 +103,7 @@ pub async fn update_keys<'a>(
     payload: &'a Json,
 ) -> ApiResult<Vec<Value>> {
     let obj = object(payload)?;
+    single_statement_guard(app, coll, &vec![obj; keys.len()])?;
     in_transaction(app, schema, |w| {
         Box::pin(async move {
             for k in keys {
@@ -129,6 +133,7 @@ pub async fn update_batch<'a>(
         })?;
         work.push((key_value(coll, raw)?, obj));
     }
+    single_statement_guard(app, coll, &work.iter().map(|(_, o)| *o).collect::<Vec<_>>())?;
     in_transaction(app, schema, |w| {
         Box::pin(async move {
             let mut keys = Vec::with_capacity(work.len());
@@ -208,11 +213,41 @@ pub async fn upsert_singleton<'a>(
     )
     .await?;
     let obj = object(payload)?;
+    single_statement_guard(app, coll, &[obj])?;
     let key = first.into_iter().next();
     in_transaction(app, schema, |w| {
         Box::pin(async move { w.save(coll, obj, key).await })
     })
     .await
+}
+
+/// On drivers without interactive transactions (D1) a write is atomic only
+/// as one statement: one item, no nested relational values. Anything more is
+/// refused before a single statement runs.
+fn single_statement_guard(
+    app: &App,
+    coll: &Collection,
+    items: &[&Map<String, Json>],
+) -> ApiResult<()> {
+    if app.driver.interactive_transactions() {
+        return Ok(());
+    }
+    let nested = |item: &Map<String, Json>| {
+        item.iter().any(
+            |(name, value)| match coll.field(name).and_then(|f| f.relation.as_ref()) {
+                Some(FieldRelation::OneToMany { .. }) => true,
+                Some(FieldRelation::ManyToOne { .. }) => value.is_object(),
+                None => false,
+            },
+        )
+    };
+    if items.len() == 1 && !nested(items[0]) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        crate::error::ErrorCode::MethodNotAllowed,
+        "Batch and nested relational writes are not available on this database yet (D1 runs no multi-statement transactions); write one item at a time, without nested relations.",
+    ))
 }
 
 fn object(v: &Json) -> ApiResult<&Map<String, Json>> {

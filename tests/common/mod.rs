@@ -146,9 +146,16 @@ impl Server {
             text: resp.text().unwrap_or_default(),
         }
     }
+    /// A request with any content type and body, on its own connection: the
+    /// server may answer early (413) and close it, which must not break the
+    /// shared client's pooled connections.
     pub fn raw(&self, method: &str, path: &str, content_type: &str, body: &str) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let resp = client()
+        let own = reqwest::blocking::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("client");
+        let resp = own
             .request(method, format!("{}{path}", self.base))
             .header("content-type", content_type)
             .body(body.to_string())
