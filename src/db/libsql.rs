@@ -212,16 +212,18 @@ impl Drop for LibsqlTransaction {
 }
 
 fn to_params(values: &[Value]) -> Vec<libsql::Value> {
-    values
-        .iter()
-        .map(|v| match v {
-            Value::Null => libsql::Value::Null,
-            Value::Integer(i) => libsql::Value::Integer(*i),
-            Value::Real(f) => libsql::Value::Real(*f),
-            Value::Text(s) => libsql::Value::Text(s.clone()),
-            Value::Blob(b) => libsql::Value::Blob(b.clone()),
-        })
-        .collect()
+    values.iter().map(to_libsql).collect()
+}
+
+/// One core value as libSQL's.
+pub fn to_libsql(v: &Value) -> libsql::Value {
+    match v {
+        Value::Null => libsql::Value::Null,
+        Value::Integer(i) => libsql::Value::Integer(*i),
+        Value::Real(f) => libsql::Value::Real(*f),
+        Value::Text(s) => libsql::Value::Text(s.clone()),
+        Value::Blob(b) => libsql::Value::Blob(b.clone()),
+    }
 }
 
 fn from_libsql(v: libsql::Value) -> Value {

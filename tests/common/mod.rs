@@ -120,6 +120,19 @@ impl Reply {
     }
 }
 
+fn reply(resp: reqwest::blocking::Response) -> Reply {
+    Reply {
+        status: resp.status().as_u16(),
+        content_type: resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+        text: resp.text().unwrap_or_default(),
+    }
+}
+
 fn client() -> &'static reqwest::blocking::Client {
     static CLIENT: OnceLock<reqwest::blocking::Client> = OnceLock::new();
     CLIENT.get_or_init(reqwest::blocking::Client::new)
@@ -135,16 +148,7 @@ impl Server {
                 .body(b.to_string());
         }
         let resp = req.send().expect("request reaches the server");
-        Reply {
-            status: resp.status().as_u16(),
-            content_type: resp
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string(),
-            text: resp.text().unwrap_or_default(),
-        }
+        reply(resp)
     }
     /// A request with any content type and body, on its own connection: the
     /// server may answer early (413) and close it, which must not break the
@@ -161,16 +165,7 @@ impl Server {
             .body(body.to_string())
             .send()
             .expect("request reaches the server");
-        Reply {
-            status: resp.status().as_u16(),
-            content_type: resp
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string(),
-            text: resp.text().unwrap_or_default(),
-        }
+        reply(resp)
     }
     pub fn get(&self, path: &str) -> Reply {
         self.request("GET", path, None)
