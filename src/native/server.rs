@@ -230,7 +230,7 @@ pub async fn load_demo(conn: &libsql::Connection, articles: u64) -> anyhow_like:
     let size = crate::fixtures::Size { articles };
     // One line per table, plus one per 100k rows of the big ones.
     let mut progress = |table: &str, done: u64, total: u64| {
-        if done == total || (done > 0 && done % 100_000 == 0) {
+        if done == total || (done > 0 && done.is_multiple_of(100_000)) {
             eprintln!("  {table:<14} {done:>9}/{total}");
         }
     };

@@ -44,7 +44,7 @@ async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
     match segs.as_slice() {
         ["items", collection] => items::collection(app, req, collection).await,
         ["items", collection, id] => items::item(app, req, collection, id).await,
-        ["server", "ping"] => only(method, &[Method::GET], || server::ping()),
+        ["server", "ping"] => only(method, &[Method::GET], server::ping),
         ["server", "health"] => match *method {
             Method::GET => Ok(server::health(app).await),
             _ => Err(ApiError::method_not_allowed(method.as_str())),

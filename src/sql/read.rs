@@ -6,7 +6,7 @@
 use super::builder::{column, ident, literal, SqlBuilder};
 use super::filter::FilterCtx;
 use super::functions::{call_sql, parse_call};
-use super::scope::{field, resolve_path, Scope};
+use super::scope::{resolve_path, Scope};
 use super::selection::{select, Entry, EntryKind, Selection};
 use crate::db::{Statement, Value};
 use crate::error::{ApiError, ApiResult};
@@ -83,7 +83,7 @@ impl<'a> ReadCtx<'a> {
         let alias = b.alias();
         let scope = Scope::table(coll, alias.clone());
         let conditions = self.conditions(&mut b, &scope, query)?;
-        let order = self.order_by(&mut b, &scope, &query.sort)?;
+        let order = self.order_by(&scope, &query.sort)?;
         let limit = self.limit_clause(&mut b, query)?;
         let sql = format!(
             "SELECT {} FROM {} AS {alias}{}{order}{limit}",
@@ -150,7 +150,7 @@ impl<'a> ReadCtx<'a> {
             ));
         }
         let where_sql = where_clause(&conditions);
-        let order = self.order_by(&mut b, &scope, &query.sort)?;
+        let order = self.order_by(&scope, &query.sort)?;
         let limit = match shape {
             Shape::List => self.limit_clause(&mut b, query)?,
             Shape::One => String::new(),
@@ -213,7 +213,6 @@ impl<'a> ReadCtx<'a> {
     /// ORDER BY for `sort`, with the primary key last so pages are stable.
     pub(super) fn order_by(
         &self,
-        b: &mut SqlBuilder,
         scope: &Scope<'a>,
         sort: &[SortKey],
     ) -> ApiResult<String> {
@@ -233,7 +232,7 @@ impl<'a> ReadCtx<'a> {
             sort
         };
         for s in sort {
-            let expr = self.sort_expr(b, scope, &s.path)?;
+            let expr = path_expr(self.schema, scope, &s.path)?;
             keys.push(format!(
                 "{expr} {}",
                 if s.descending { "DESC" } else { "ASC" }
@@ -247,19 +246,6 @@ impl<'a> ReadCtx<'a> {
             keys.push(format!("{pk} {}", if descending { "DESC" } else { "ASC" }));
         }
         Ok(format!(" ORDER BY {}", keys.join(", ")))
-    }
-
-    fn sort_expr(&self, _b: &mut SqlBuilder, scope: &Scope<'a>, path: &str) -> ApiResult<String> {
-        if let Some((func, arg)) = parse_call(path)? {
-            return call_sql(self.schema, scope, func, arg);
-        }
-        let (owner, f) = resolve_path(self.schema, scope, path)?;
-        if f.is_alias() {
-            return Err(ApiError::invalid_query(format!(
-                "Cannot sort by the one-to-many field \"{path}\""
-            )));
-        }
-        Ok(owner.column_expr(&f.name))
     }
 
     /// ` LIMIT ? OFFSET ?` for the query (default limit, `-1`, `page`).
@@ -387,7 +373,7 @@ impl<'a> ReadCtx<'a> {
                 });
             }
         }
-        let order = self.order_by(b, &scope, &sort)?;
+        let order = self.order_by(&scope, &sort)?;
         let (limit, offset) = self.limit_offset(query, self.default_limit)?;
         Ok(format!(
             "SELECT {} FROM {} AS {alias}{}{order} LIMIT {} OFFSET {}",
@@ -474,6 +460,5 @@ pub(super) fn path_expr<'a>(
             "\"{path}\" is a one-to-many field and cannot be used here"
         )));
     }
-    let _ = field;
     Ok(owner.column_expr(&f.name))
 }
