@@ -211,11 +211,7 @@ impl<'a> ReadCtx<'a> {
     }
 
     /// ORDER BY for `sort`, with the primary key last so pages are stable.
-    pub(super) fn order_by(
-        &self,
-        scope: &Scope<'a>,
-        sort: &[SortKey],
-    ) -> ApiResult<String> {
+    pub(super) fn order_by(&self, scope: &Scope<'a>, sort: &[SortKey]) -> ApiResult<String> {
         let coll = scope.coll();
         let mut keys = Vec::new();
         let default_sort;
@@ -331,9 +327,9 @@ impl<'a> ReadCtx<'a> {
                     )
                 }
             };
-            pairs.push(format!("{}, {value}", literal(key)));
+            pairs.push((key.as_str(), value));
         }
-        Ok(format!("json_object({})", pairs.join(", ")))
+        Ok(json_object_chained(&pairs))
     }
 
     /// The SELECT of the children of an o2m field for the parent row in
@@ -384,6 +380,35 @@ impl<'a> ReadCtx<'a> {
             b.param(offset)
         ))
     }
+}
+
+/// Most key/value pairs per JSON function call: D1 allows 32 arguments.
+const PAIRS_PER_CALL: usize = 15;
+
+/// `json_object(k, v, ...)` for any number of pairs: past the first 15 they
+/// are appended with chained `json_insert` calls, which (unlike `json_patch`)
+/// keeps null values, so no call passes D1's 32-argument limit.
+fn json_object_chained(pairs: &[(&str, String)]) -> String {
+    let mut chunks = pairs.chunks(PAIRS_PER_CALL);
+    let first = chunks.next().unwrap_or(&[]);
+    let mut sql = format!(
+        "json_object({})",
+        first
+            .iter()
+            .map(|(k, v)| format!("{}, {v}", literal(k)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for chunk in chunks {
+        let more = chunk
+            .iter()
+            .map(|(k, v)| format!("{}, {v}", literal(&format!("$.\"{k}\""))));
+        sql = format!(
+            "json_insert({sql}, {})",
+            more.collect::<Vec<_>>().join(", ")
+        );
+    }
+    sql
 }
 
 pub(super) fn where_clause(conditions: &[String]) -> String {
