@@ -104,11 +104,21 @@ fn default_fields_limit_and_types() {
     assert!(rows.iter().any(|r| r["metadata"].is_object()));
     // Every field, in schema order, nulls included (objects of more than 15
     // keys are built in several JSON calls: D1 allows 32 arguments per call).
-    let field_names: Vec<String> = s.get("/fields/articles").data().as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect();
+    let field_names: Vec<String> = s
+        .get("/fields/articles")
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
     assert!(field_names.len() > 15);
     let keys: Vec<String> = first.as_object().unwrap().keys().cloned().collect();
     assert_eq!(keys, field_names);
-    assert!(rows.iter().any(|r| r["rating"].is_null()), "null values are kept");
+    assert!(
+        rows.iter().any(|r| r["rating"].is_null()),
+        "null values are kept"
+    );
     let all = s.get("/items/articles?limit=-1&fields=id").data();
     assert_eq!(
         all.as_array().unwrap().len() as i64,

@@ -41,6 +41,34 @@ async fn in_transaction<'a, T: crate::db::MaybeSend + 'a>(
     }
 }
 
+/// Saves items in ONE transaction: each is created when its key is `None`,
+/// else updated. Returns their keys in order.
+async fn save_items<'a>(
+    app: &'a App,
+    schema: &'a SchemaSnapshot,
+    coll: &'a Collection,
+    items: Vec<(Option<Value>, &'a Map<String, Json>)>,
+) -> ApiResult<Vec<Value>> {
+    let objects: Vec<&Map<String, Json>> = items.iter().map(|(_, o)| *o).collect();
+    single_statement_guard(app, coll, &objects)?;
+    in_transaction(app, schema, |w| {
+        Box::pin(async move {
+            let mut keys = Vec::with_capacity(items.len());
+            for (key, obj) in items {
+                keys.push(w.save(coll, obj, key).await?);
+            }
+            Ok(keys)
+        })
+    })
+    .await
+}
+
+/// The one key of a one-item save.
+fn only_key(mut keys: Vec<Value>) -> ApiResult<Value> {
+    keys.pop()
+        .ok_or_else(|| ApiError::internal("save returned no key"))
+}
+
 /// Creates one item; returns its key.
 pub async fn create_one<'a>(
     app: &'a App,
@@ -48,12 +76,7 @@ pub async fn create_one<'a>(
     coll: &'a Collection,
     payload: &'a Json,
 ) -> ApiResult<Value> {
-    let obj = object(payload)?;
-    single_statement_guard(app, coll, &[obj])?;
-    in_transaction(app, schema, |w| {
-        Box::pin(async move { w.save(coll, obj, None).await })
-    })
-    .await
+    only_key(save_items(app, schema, coll, vec![(None, object(payload)?)]).await?)
 }
 
 /// Creates several items; returns their keys in order.
@@ -63,18 +86,11 @@ pub async fn create_many<'a>(
     coll: &'a Collection,
     payloads: &'a [Json],
 ) -> ApiResult<Vec<Value>> {
-    let objs = payloads.iter().map(object).collect::<ApiResult<Vec<_>>>()?;
-    single_statement_guard(app, coll, &objs)?;
-    in_transaction(app, schema, |w| {
-        Box::pin(async move {
-            let mut keys = Vec::with_capacity(objs.len());
-            for o in objs {
-                keys.push(w.save(coll, o, None).await?);
-            }
-            Ok(keys)
-        })
-    })
-    .await
+    let items = payloads
+        .iter()
+        .map(|p| Ok((None, object(p)?)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    save_items(app, schema, coll, items).await
 }
 
 /// Updates one item; FORBIDDEN when it does not exist.
@@ -85,16 +101,10 @@ pub async fn update_one<'a>(
     key: Value,
     payload: &'a Json,
 ) -> ApiResult<Value> {
-    let obj = object(payload)?;
-    single_statement_guard(app, coll, &[obj])?;
-    in_transaction(app, schema, |w| {
-        Box::pin(async move { w.save(coll, obj, Some(key)).await })
-    })
-    .await
+    only_key(save_items(app, schema, coll, vec![(Some(key), object(payload)?)]).await?)
 }
 
-/// Applies the same payload to several items, or one payload per item (each
-/// carrying its key) when `payload` is an array.
+/// Applies the same payload to several items.
 pub async fn update_keys<'a>(
     app: &'a App,
     schema: &'a SchemaSnapshot,
@@ -103,15 +113,12 @@ pub async fn update_keys<'a>(
     payload: &'a Json,
 ) -> ApiResult<Vec<Value>> {
     let obj = object(payload)?;
-    single_statement_guard(app, coll, &vec![obj; keys.len()])?;
-    in_transaction(app, schema, |w| {
-        Box::pin(async move {
-            for k in keys {
-                w.save(coll, obj, Some(k.clone())).await?;
-            }
-            Ok(keys.to_vec())
-        })
-    })
+    save_items(
+        app,
+        schema,
+        coll,
+        keys.iter().map(|k| (Some(k.clone()), obj)).collect(),
+    )
     .await
 }
 
@@ -131,19 +138,9 @@ pub async fn update_batch<'a>(
                 coll.primary_key
             ))
         })?;
-        work.push((key_value(coll, raw)?, obj));
+        work.push((Some(key_value(coll, raw)?), obj));
     }
-    single_statement_guard(app, coll, &work.iter().map(|(_, o)| *o).collect::<Vec<_>>())?;
-    in_transaction(app, schema, |w| {
-        Box::pin(async move {
-            let mut keys = Vec::with_capacity(work.len());
-            for (k, obj) in work {
-                keys.push(w.save(coll, obj, Some(k)).await?);
-            }
-            Ok(keys)
-        })
-    })
-    .await
+    save_items(app, schema, coll, work).await
 }
 
 /// Deletes items; FORBIDDEN (and nothing deleted) if any key does not exist.
@@ -212,13 +209,15 @@ pub async fn upsert_singleton<'a>(
         },
     )
     .await?;
-    let obj = object(payload)?;
-    single_statement_guard(app, coll, &[obj])?;
-    let key = first.into_iter().next();
-    in_transaction(app, schema, |w| {
-        Box::pin(async move { w.save(coll, obj, key).await })
-    })
-    .await
+    only_key(
+        save_items(
+            app,
+            schema,
+            coll,
+            vec![(first.into_iter().next(), object(payload)?)],
+        )
+        .await?,
+    )
 }
 
 /// On drivers without interactive transactions (D1) a write is atomic only
