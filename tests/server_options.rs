@@ -1,7 +1,9 @@
-//! Server flags: CORS, query limits, payload size.
+//! The native host: flags (CORS, query limits, payload size) and picking up
+//! schema changes made by others.
 
 mod common;
 use common::start;
+use serde_json::json;
 
 #[test]
 fn cors_limits_and_payload_size_follow_the_flags() {
@@ -73,4 +75,28 @@ fn cors_limits_and_payload_size_follow_the_flags() {
         &format!("{{\"name\": \"{}\"}}", "x".repeat(200)),
     );
     assert_eq!((r.status, r.code().as_str()), (413, "CONTENT_TOO_LARGE"));
+}
+
+#[test]
+fn schema_changes_are_picked_up() {
+    let s = start("schema-watch", &["--demo", "--demo-articles", "20"]);
+    assert_eq!(s.get("/items/late_table").code(), "FORBIDDEN");
+    common::sql_column(
+        &s.db_path,
+        "CREATE TABLE late_table (id INTEGER PRIMARY KEY, label TEXT)",
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = s.get("/items/late_table");
+        if r.status == 200 {
+            assert_eq!(r.data(), json!([]));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "new table not served: {}",
+            r.text
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

@@ -1,9 +1,8 @@
-//! The D1 driver. Every statement is one D1 call. D1 has no interactive
-//! transactions, so a "transaction" here runs statements as they come and
-//! allows one write: the items service keeps writes to a single statement on
-//! such drivers (`interactive_transactions` is false), which makes them
-//! atomic. Nested and batch writes need D1's `batch()` and answer
-//! METHOD_NOT_ALLOWED for now.
+//! The D1 driver. D1 has no interactive transactions, so a transaction here
+//! runs reads as they come and buffers every write; commit sends the writes
+//! as one `batch()`, which D1 applies atomically (all or nothing). The items
+//! service knows (`interactive_transactions` is false) and never needs a
+//! write's result: it assigns keys and checks existence with reads first.
 
 use crate::db::{DbError, DbResult, Dialect, Driver, Rows, Statement, Transaction, Value};
 use async_trait::async_trait;
@@ -33,9 +32,9 @@ impl Driver for D1Driver {
     }
 
     async fn begin(&self) -> DbResult<Box<dyn Transaction>> {
-        Ok(Box::new(SingleWrite {
+        Ok(Box::new(Batch {
             db: self.db.clone(),
-            wrote: false,
+            writes: Vec::new(),
         }))
     }
 
@@ -44,57 +43,54 @@ impl Driver for D1Driver {
     }
 }
 
-/// Reads as they come plus at most one write, which D1 applies atomically.
-struct SingleWrite {
+/// Reads run at once; writes wait for `commit`, then run as one D1 batch.
+struct Batch {
     db: Rc<D1Database>,
-    wrote: bool,
-}
-
-impl SingleWrite {
-    /// Refuses a second write: the first is already applied and could not
-    /// be rolled back with it.
-    fn count_write(&mut self, stmt: &Statement) -> DbResult<()> {
-        let sql = stmt.sql.trim_start();
-        let is_write = ["INSERT", "UPDATE", "DELETE", "REPLACE"]
-            .iter()
-            .any(|k| sql.len() >= k.len() && sql[..k.len()].eq_ignore_ascii_case(k));
-        if is_write {
-            if self.wrote {
-                return Err(DbError::Unsupported(
-                    "This write needs several statements, which D1 cannot run atomically yet."
-                        .into(),
-                ));
-            }
-            self.wrote = true;
-        }
-        Ok(())
-    }
+    writes: Vec<Statement>,
 }
 
 #[async_trait(?Send)]
-impl Transaction for SingleWrite {
+impl Transaction for Batch {
     async fn query(&mut self, stmt: &Statement) -> DbResult<Rows> {
-        self.count_write(stmt)?;
+        if is_write(&stmt.sql) {
+            return Err(DbError::Unsupported(
+                "A write's result is not available before a D1 batch commits.".into(),
+            ));
+        }
         query(&self.db, stmt).await
     }
 
+    /// Buffers the write; its changed-row count is not known until commit.
     async fn execute(&mut self, stmt: &Statement) -> DbResult<u64> {
-        self.count_write(stmt)?;
-        let result = prepare(&self.db, stmt)?.run().await.map_err(other)?;
-        Ok(result
-            .meta()
-            .map_err(other)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0) as u64)
+        self.writes.push(stmt.clone());
+        Ok(1)
     }
 
     async fn commit(self: Box<Self>) -> DbResult<()> {
+        if self.writes.is_empty() {
+            return Ok(());
+        }
+        let statements = self
+            .writes
+            .iter()
+            .map(|w| prepare(&self.db, w))
+            .collect::<DbResult<Vec<_>>>()?;
+        self.db.batch(statements).await.map_err(other)?;
         Ok(())
     }
 
     async fn rollback(self: Box<Self>) -> DbResult<()> {
+        // Nothing was sent: dropping the buffer is the rollback.
         Ok(())
     }
+}
+
+fn is_write(sql: &str) -> bool {
+    let sql = sql.trim_start();
+    ["INSERT", "UPDATE", "DELETE", "REPLACE"].iter().any(|k| {
+        sql.get(..k.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(k))
+    })
 }
 
 fn prepare(db: &D1Database, stmt: &Statement) -> DbResult<D1PreparedStatement> {

@@ -15,6 +15,11 @@ struct Writer<'a> {
     tx: Box<dyn Transaction>,
     schema: &'a SchemaSnapshot,
     host: &'a dyn Host,
+    /// The driver buffers writes into one batch at commit (D1): no write
+    /// returns anything, so keys are assigned here and existence is read first.
+    batched: bool,
+    /// Integer keys handed out per collection in batched mode.
+    assigned: std::collections::HashMap<String, i64>,
 }
 
 /// Runs `work` in a transaction; commits only if it succeeds.
@@ -28,6 +33,8 @@ async fn in_transaction<'a, T: crate::db::MaybeSend + 'a>(
         tx,
         schema,
         host: app.host.as_ref(),
+        batched: !app.driver.interactive_transactions(),
+        assigned: Default::default(),
     };
     match work(&mut w).await {
         Ok(v) => {
@@ -43,24 +50,47 @@ async fn in_transaction<'a, T: crate::db::MaybeSend + 'a>(
 
 /// Saves items in ONE transaction: each is created when its key is `None`,
 /// else updated. Returns their keys in order.
+///
+/// In batched mode new integer keys are assigned before the batch runs; a
+/// concurrent insert can take one first, which fails the whole batch with a
+/// unique violation on a primary key. Then the request is simply tried again.
 async fn save_items<'a>(
     app: &'a App,
     schema: &'a SchemaSnapshot,
     coll: &'a Collection,
     items: Vec<(Option<Value>, &'a Map<String, Json>)>,
 ) -> ApiResult<Vec<Value>> {
-    let objects: Vec<&Map<String, Json>> = items.iter().map(|(_, o)| *o).collect();
-    single_statement_guard(app, coll, &objects)?;
-    in_transaction(app, schema, |w| {
-        Box::pin(async move {
-            let mut keys = Vec::with_capacity(items.len());
-            for (key, obj) in items {
-                keys.push(w.save(coll, obj, key).await?);
-            }
-            Ok(keys)
+    let attempts = if app.driver.interactive_transactions() {
+        1
+    } else {
+        3
+    };
+    let mut result = Err(ApiError::internal("no attempt made"));
+    for _ in 0..attempts {
+        let items = items.clone();
+        result = in_transaction(app, schema, |w| {
+            Box::pin(async move {
+                let mut keys = Vec::with_capacity(items.len());
+                for (key, obj) in items {
+                    keys.push(w.save(coll, obj, key).await?);
+                }
+                Ok(keys)
+            })
         })
-    })
-    .await
+        .await;
+        match &result {
+            Err(e) if is_key_clash(schema, e) => continue,
+            _ => break,
+        }
+    }
+    result
+}
+
+/// A unique violation on a primary key: an assigned key was taken meanwhile.
+fn is_key_clash(schema: &SchemaSnapshot, e: &ApiError) -> bool {
+    let ext = |k: &str| e.extensions.get(k).and_then(Json::as_str);
+    e.code == crate::error::ErrorCode::RecordNotUnique
+        && matches!((ext("collection"), ext("field")), (Some(c), Some(f)) if schema.collection(c).is_some_and(|c| c.primary_key == f))
 }
 
 /// The one key of a one-item save.
@@ -220,35 +250,6 @@ pub async fn upsert_singleton<'a>(
     )
 }
 
-/// On drivers without interactive transactions (D1) a write is atomic only
-/// as one statement: one item, no nested relational values. Anything more is
-/// refused before a single statement runs.
-fn single_statement_guard(
-    app: &App,
-    coll: &Collection,
-    items: &[&Map<String, Json>],
-) -> ApiResult<()> {
-    if app.driver.interactive_transactions() {
-        return Ok(());
-    }
-    let nested = |item: &Map<String, Json>| {
-        item.iter().any(
-            |(name, value)| match coll.field(name).and_then(|f| f.relation.as_ref()) {
-                Some(FieldRelation::OneToMany { .. }) => true,
-                Some(FieldRelation::ManyToOne { .. }) => value.is_object(),
-                None => false,
-            },
-        )
-    };
-    if items.len() == 1 && !nested(items[0]) {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        crate::error::ErrorCode::MethodNotAllowed,
-        "Batch and nested relational writes are not available on this database yet (D1 runs no multi-statement transactions); write one item at a time, without nested relations.",
-    ))
-}
-
 fn object(v: &Json) -> ApiResult<&Map<String, Json>> {
     v.as_object()
         .ok_or_else(|| ApiError::invalid_payload("Payload has to be an object"))
@@ -341,19 +342,51 @@ impl<'a> Writer<'a> {
         mut columns: Vec<(&'a Field, Value)>,
     ) -> ApiResult<Value> {
         let pk = coll.pk_field();
-        let has_pk = columns.iter().any(|(f, v)| f.primary_key && !v.is_null());
+        let mut key = columns
+            .iter()
+            .find(|(f, v)| f.primary_key && !v.is_null())
+            .map(|(_, v)| v.clone());
         columns.retain(|(f, v)| !(f.primary_key && v.is_null()));
-        if !has_pk && pk.field_type == FieldType::Uuid && pk.default_value.is_none() {
-            columns.push((pk, Value::Text(self.uuid_v4())));
+        if key.is_none() && pk.field_type == FieldType::Uuid && pk.default_value.is_none() {
+            key = Some(Value::Text(self.uuid_v4()));
+        } else if key.is_none() && self.batched && pk.field_type.is_integer() {
+            key = Some(Value::Integer(self.next_key(coll).await?));
         }
-        let rows = self
-            .tx
-            .query(&stmt::insert(coll, &columns))
-            .await
-            .map_err(db_error)?;
+        if let Some(k) = &key {
+            if !columns.iter().any(|(f, _)| f.primary_key) {
+                columns.push((pk, k.clone()));
+            }
+        }
+        let insert = stmt::insert(coll, &columns);
+        if self.batched {
+            self.tx.execute(&insert).await.map_err(db_error)?;
+            return key.ok_or_else(|| {
+                ApiError::invalid_payload(format!(
+                    "\"{}\" needs a value for its primary key \"{}\"",
+                    coll.name, pk.name
+                ))
+            });
+        }
+        let rows = self.tx.query(&insert).await.map_err(db_error)?;
         rows.scalar()
             .cloned()
             .ok_or_else(|| ApiError::internal("insert returned no key"))
+    }
+
+    /// The next free integer key of `coll` (batched mode).
+    async fn next_key(&mut self, coll: &Collection) -> ApiResult<i64> {
+        if let Some(n) = self.assigned.get_mut(&coll.name) {
+            *n += 1;
+            return Ok(*n);
+        }
+        let rows = self
+            .tx
+            .query(&stmt::max_key(coll))
+            .await
+            .map_err(db_error)?;
+        let n = rows.scalar().and_then(Value::as_i64).unwrap_or(0) + 1;
+        self.assigned.insert(coll.name.clone(), n);
+        Ok(n)
     }
 
     async fn update_row(
@@ -362,19 +395,21 @@ impl<'a> Writer<'a> {
         key: &Value,
         columns: &[(&'a Field, Value)],
     ) -> ApiResult<()> {
-        if columns.is_empty() {
-            return if self.exists(coll, key).await? {
-                Ok(())
-            } else {
-                Err(ApiError::forbidden())
-            };
+        // A batched write reports nothing back, so existence is read first.
+        if columns.is_empty() || self.batched {
+            if !self.exists(coll, key).await? {
+                return Err(ApiError::forbidden());
+            }
+            if columns.is_empty() {
+                return Ok(());
+            }
         }
         let changed = self
             .tx
             .execute(&stmt::update(coll, key, columns))
             .await
             .map_err(db_error)?;
-        if changed == 0 {
+        if changed == 0 && !self.batched {
             return Err(ApiError::forbidden());
         }
         Ok(())

@@ -80,6 +80,15 @@ pub fn existing_keys(coll: &Collection, keys: &[Value]) -> Statement {
     ))
 }
 
+/// The largest key of `coll` (0 when empty), to assign new integer keys.
+pub fn max_key(coll: &Collection) -> Statement {
+    let pk = ident(&coll.primary_key);
+    Statement::new(format!(
+        "SELECT coalesce(max({pk}), 0) FROM {}",
+        ident(&coll.name)
+    ))
+}
+
 /// Keys of the children of `parent` through the foreign key `fk`.
 pub fn child_keys(child: &Collection, fk: &str, parent: &Value) -> Statement {
     let mut b = SqlBuilder::new();
