@@ -57,19 +57,9 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let seconds: f64 = std::env::var("RECTUS_BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
-    let connections: usize = std::env::var("RECTUS_BENCH_CONNECTIONS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(8);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let seconds: f64 = std::env::var("RECTUS_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let connections: usize = std::env::var("RECTUS_BENCH_CONNECTIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     for n in sizes {
         rt.block_on(bench_size(n, Duration::from_secs_f64(seconds), connections));
     }
@@ -93,21 +83,13 @@ async fn bench_size(articles: u64, duration: Duration, connections: usize) {
         .spawn()
         .expect("start rectus");
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections)
-        .build()
-        .expect("client");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().expect("client");
     let first_response = wait_ready(&client, &format!("{base}/items/articles/1"), started).await;
 
     // The compiled SQL of each scenario, for the baselines.
     let driver = Arc::new(LibsqlDriver::open(&db, 2).await.expect("open db"));
-    let snapshot = rectus::schema::introspect::snapshot_sqlite(driver.as_ref())
-        .await
-        .expect("snapshot");
-    let statements: Vec<Statement> = SCENARIOS
-        .iter()
-        .map(|s| compile(&snapshot, s.url))
-        .collect();
+    let snapshot = rectus::schema::introspect::snapshot_sqlite(driver.as_ref()).await.expect("snapshot");
+    let statements: Vec<Statement> = SCENARIOS.iter().map(|s| compile(&snapshot, s.url)).collect();
     let plan_file = format!("{db}.plans.json");
     std::fs::write(&plan_file, plans_json(&statements)).expect("write plans");
 
@@ -143,17 +125,11 @@ async fn bench_size(articles: u64, duration: Duration, connections: usize) {
             100.0 * r.rps / b.rps.max(1e-9)
         );
     }
-    println!(
-        "time to first response: {:.0} ms (spawn to first item answered)",
-        first_response.as_secs_f64() * 1000.0
-    );
+    println!("time to first response: {:.0} ms (spawn to first item answered)", first_response.as_secs_f64() * 1000.0);
     println!("rectus peak RSS: {:.1} MB", peak_rss_mb(rectus.id()));
     stop(&mut rectus);
     stop(&mut baseline);
-    let edge_max: u64 = std::env::var("RECTUS_BENCH_EDGE_MAX")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
+    let edge_max: u64 = std::env::var("RECTUS_BENCH_EDGE_MAX").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
     if std::env::var("RECTUS_BENCH_EDGE").is_ok() && articles <= edge_max {
         edge::bench(&db, &client, articles, duration, connections).await;
     }
@@ -169,14 +145,9 @@ async fn demo_db(articles: u64) -> String {
     if !std::path::Path::new(&path).exists() {
         let tmp = format!("{path}.tmp");
         let _ = std::fs::remove_file(&tmp);
-        let db = libsql::Builder::new_local(&tmp)
-            .build()
-            .await
-            .expect("create demo db");
+        let db = libsql::Builder::new_local(&tmp).build().await.expect("create demo db");
         let conn = db.connect().expect("connect");
-        rectus::native::server::load_demo(&conn, articles)
-            .await
-            .expect("load demo data");
+        rectus::native::server::load_demo(&conn, articles).await.expect("load demo data");
         drop(conn);
         drop(db);
         std::fs::rename(&tmp, &path).expect("keep demo db");
@@ -188,18 +159,11 @@ fn compile(snapshot: &rectus::schema::SchemaSnapshot, url: &str) -> Statement {
     let url = url.replace("{id}", &KEY_SENTINEL.to_string());
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let query = rectus::query::parse_query_string(query).expect("scenario query");
-    let ctx = rectus::sql::ReadCtx {
-        schema: snapshot,
-        now_ms: 0,
-        default_limit: 100,
-        max_limit: None,
-    };
+    let ctx = rectus::sql::ReadCtx { schema: snapshot, now_ms: 0, default_limit: 100, max_limit: None };
     let coll = snapshot.collection("articles").expect("articles");
     match path.rsplit_once('/') {
         Some((_, id)) if id.parse::<i64>().is_ok() => {
-            ctx.item(coll, &query, Value::Integer(KEY_SENTINEL))
-                .expect("compile item")
-                .statement
+            ctx.item(coll, &query, Value::Integer(KEY_SENTINEL)).expect("compile item").statement
         }
         _ => ctx.list(coll, &query).expect("compile list"),
     }
@@ -224,18 +188,13 @@ fn plans_from_json(text: &str) -> Vec<Statement> {
                 .expect("params")
                 .iter()
                 .map(|x| match x {
-                    serde_json::Value::Number(n) if n.is_i64() => {
-                        Value::Integer(n.as_i64().unwrap_or(0))
-                    }
+                    serde_json::Value::Number(n) if n.is_i64() => Value::Integer(n.as_i64().unwrap_or(0)),
                     serde_json::Value::Number(n) => Value::Real(n.as_f64().unwrap_or(0.0)),
                     serde_json::Value::String(s) => Value::Text(s.clone()),
                     _ => Value::Null,
                 })
                 .collect();
-            Statement {
-                sql: p["sql"].as_str().expect("sql").to_string(),
-                params,
-            }
+            Statement { sql: p["sql"].as_str().expect("sql").to_string(), params }
         })
         .collect()
 }
@@ -255,42 +214,28 @@ fn with_key(stmt: &Statement, id: i64) -> Statement {
 /// runs the precompiled SQL and writes `{"data":` + the JSON cell + `}`.
 fn baseline_server(db: &str, port_and_plans: &str) {
     let (port, plan_file) = port_and_plans.split_once(':').expect("port:plans");
-    let plans = Arc::new(plans_from_json(
-        &std::fs::read_to_string(plan_file).expect("read plans"),
-    ));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let readers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
+    let plans = Arc::new(plans_from_json(&std::fs::read_to_string(plan_file).expect("read plans")));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     rt.block_on(async move {
         let driver = Arc::new(LibsqlDriver::open(db, readers).await.expect("open db"));
         let app = axum::Router::new().route(
             "/{plan}/{id}",
-            axum::routing::get(
-                move |axum::extract::Path((plan, id)): axum::extract::Path<(usize, i64)>| {
-                    let (driver, plans) = (driver.clone(), plans.clone());
-                    async move {
-                        let stmt = with_key(&plans[plan], id);
-                        let rows = driver.query(&stmt).await.expect("baseline query");
-                        let cell = match rows.scalar() {
-                            Some(Value::Text(t)) => t.clone(),
-                            _ => "null".into(),
-                        };
-                        (
-                            [("content-type", "application/json")],
-                            format!("{{\"data\":{cell}}}"),
-                        )
-                    }
-                },
-            ),
+            axum::routing::get(move |axum::extract::Path((plan, id)): axum::extract::Path<(usize, i64)>| {
+                let (driver, plans) = (driver.clone(), plans.clone());
+                async move {
+                    let stmt = with_key(&plans[plan], id);
+                    let rows = driver.query(&stmt).await.expect("baseline query");
+                    let cell = match rows.scalar() {
+                        Some(Value::Text(t)) => t.clone(),
+                        _ => "null".into(),
+                    };
+                    ([("content-type", "application/json")], format!("{{\"data\":{cell}}}"))
+                }
+            }),
         );
         let listener =
-            tokio::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("port")))
-                .await
-                .expect("bind");
+            tokio::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("port"))).await.expect("bind");
         axum::serve(listener, app).await.expect("serve");
     });
 }
@@ -311,10 +256,7 @@ async fn load(
 ) -> LoadResult {
     // Warm up: statement caches, page cache.
     for i in 0..50u64 {
-        let _ = client
-            .get(url.replace("{id}", &(1 + i * 7919 % articles).to_string()))
-            .send()
-            .await;
+        let _ = client.get(url.replace("{id}", &(1 + i * 7919 % articles).to_string())).send().await;
     }
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -326,11 +268,7 @@ async fn load(
             while start.elapsed() < duration {
                 let id = 1 + (i * 7919) % articles;
                 let t = Instant::now();
-                let resp = client
-                    .get(url.replace("{id}", &id.to_string()))
-                    .send()
-                    .await
-                    .expect("request");
+                let resp = client.get(url.replace("{id}", &id.to_string())).send().await.expect("request");
                 assert!(resp.status().is_success(), "{url}: {}", resp.status());
                 let _ = resp.bytes().await;
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -345,25 +283,13 @@ async fn load(
     }
     let elapsed = start.elapsed().as_secs_f64();
     all.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
-    LoadResult {
-        rps: all.len() as f64 / elapsed,
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-    }
+    let pct =
+        |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0.0);
+    LoadResult { rps: all.len() as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99) }
 }
 
 /// Baseline (a): the statement through libSQL in-process, two at a time.
-async fn direct(
-    driver: &Arc<LibsqlDriver>,
-    stmt: &Statement,
-    articles: u64,
-    duration: Duration,
-) -> f64 {
+async fn direct(driver: &Arc<LibsqlDriver>, stmt: &Statement, articles: u64, duration: Duration) -> f64 {
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..2u64 {
@@ -395,35 +321,21 @@ async fn wait_ready(client: &reqwest::Client, url: &str, since: Instant) -> Dura
                 return since.elapsed();
             }
         }
-        assert!(
-            since.elapsed() < Duration::from_secs(120),
-            "server did not start: {url}"
-        );
+        assert!(since.elapsed() < Duration::from_secs(120), "server did not start: {url}");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 /// VmHWM of a process, in MB.
 fn peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.to_string())
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
 }
@@ -440,66 +352,39 @@ mod edge {
     const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
     fn wasm_env() -> String {
-        std::env::var("RECTUS_WASM_PREFIX").unwrap_or_else(|_| {
-            format!(
-                "{}/.cache/rectus/wasm-toolchain",
-                std::env::var("HOME").unwrap_or_default()
-            )
-        }) + "/env.sh"
+        std::env::var("RECTUS_WASM_PREFIX")
+            .unwrap_or_else(|_| format!("{}/.cache/rectus/wasm-toolchain", std::env::var("HOME").unwrap_or_default()))
+            + "/env.sh"
     }
 
     /// A shell command run with the wasm toolchain's environment.
     fn sh(cmd: &str) -> Command {
         let mut c = Command::new("bash");
-        c.arg("-c")
-            .arg(format!(". {} && {cmd}", wasm_env()))
-            .current_dir(ROOT);
+        c.arg("-c").arg(format!(". {} && {cmd}", wasm_env())).current_dir(ROOT);
         c
     }
 
-    pub async fn bench(
-        db: &str,
-        client: &reqwest::Client,
-        articles: u64,
-        duration: Duration,
-        connections: usize,
-    ) {
-        let built = sh("scripts/edge-build")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("edge build");
+    pub async fn bench(db: &str, client: &reqwest::Client, articles: u64, duration: Duration, connections: usize) {
+        let built = sh("scripts/edge-build").stdout(Stdio::null()).stderr(Stdio::null()).status().expect("edge build");
         assert!(built.success(), "scripts/edge-build failed");
         let wasm = format!("{ROOT}/build/index_bg.wasm");
         let raw = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
-        let gz = Command::new("bash")
-            .arg("-c")
-            .arg(format!("gzip -9c {wasm} | wc -c"))
-            .output()
-            .expect("gzip");
-        let gz: u64 = String::from_utf8_lossy(&gz.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(0);
+        let gz = Command::new("bash").arg("-c").arg(format!("gzip -9c {wasm} | wc -c")).output().expect("gzip");
+        let gz: u64 = String::from_utf8_lossy(&gz.stdout).trim().parse().unwrap_or(0);
 
         let state = std::env::temp_dir().join(format!("rectus-bench-edge-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&state);
         std::fs::create_dir_all(&state).expect("state dir");
         let dump = state.join("import.sql");
         let mut out = std::io::BufWriter::new(std::fs::File::create(&dump).expect("dump file"));
-        rectus::native::dump::dump(db, &mut out)
-            .await
-            .expect("dump");
+        rectus::native::dump::dump(db, &mut out).await.expect("dump");
         drop(out);
-        let import = sh(&format!(
-            "wrangler d1 execute DB --local --persist-to {} --file {}",
-            state.display(),
-            dump.display()
-        ))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("import");
+        let import =
+            sh(&format!("wrangler d1 execute DB --local --persist-to {} --file {}", state.display(), dump.display()))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("import");
         assert!(import.success(), "D1 import failed");
 
         println!(
@@ -514,11 +399,7 @@ mod edge {
             let mut child = start(&state, port);
             let up = wait_port(port, started).await;
             let t = Instant::now();
-            let r = client
-                .get(format!("{base}/items/articles/1"))
-                .send()
-                .await
-                .expect("first request");
+            let r = client.get(format!("{base}/items/articles/1")).send().await.expect("first request");
             assert!(r.status().is_success(), "edge answered {}", r.status());
             let first = t.elapsed();
             println!(
@@ -530,18 +411,8 @@ mod edge {
             if warm {
                 println!("{:<20} {:>22}", "scenario", "edge req/s p50/p99");
                 for sc in SCENARIOS {
-                    let e = load(
-                        client,
-                        &format!("{base}{}", sc.url),
-                        articles,
-                        duration,
-                        connections,
-                    )
-                    .await;
-                    println!(
-                        "{:<20} {:>8.0} {:>5.2}/{:>5.2}ms",
-                        sc.name, e.rps, e.p50_ms, e.p99_ms
-                    );
+                    let e = load(client, &format!("{base}{}", sc.url), articles, duration, connections).await;
+                    println!("{:<20} {:>8.0} {:>5.2}/{:>5.2}ms", sc.name, e.rps, e.p50_ms, e.p99_ms);
                 }
             }
             stop_group(&mut child);
@@ -564,14 +435,8 @@ mod edge {
     }
 
     async fn wait_port(port: u16, since: Instant) -> Duration {
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                since.elapsed() < Duration::from_secs(120),
-                "wrangler dev did not start"
-            );
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(since.elapsed() < Duration::from_secs(120), "wrangler dev did not start");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         since.elapsed()

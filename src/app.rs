@@ -28,12 +28,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            default_limit: 100,
-            max_limit: None,
-            max_body_bytes: 1024 * 1024,
-            project_name: "rectus".into(),
-        }
+        Config { default_limit: 100, max_limit: None, max_body_bytes: 1024 * 1024, project_name: "rectus".into() }
     }
 }
 
@@ -48,19 +43,8 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(
-        schema: SchemaSnapshot,
-        driver: Arc<dyn Driver>,
-        host: Arc<dyn Host>,
-        config: Config,
-    ) -> App {
-        App {
-            schema: RwLock::new(Arc::new(schema)),
-            driver,
-            host,
-            config,
-            plans: Default::default(),
-        }
+    pub fn new(schema: SchemaSnapshot, driver: Arc<dyn Driver>, host: Arc<dyn Host>, config: Config) -> App {
+        App { schema: RwLock::new(Arc::new(schema)), driver, host, config, plans: Default::default() }
     }
 
     /// The current snapshot (an `Arc` clone, never a deep copy).

@@ -82,11 +82,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError {
-            code,
-            message: message.into(),
-            extensions: Map::new(),
-        }
+        ApiError { code, message: message.into(), extensions: Map::new() }
     }
 
     /// Adds one key to `extensions`.
@@ -98,43 +94,28 @@ impl ApiError {
     /// INVALID_QUERY with Directus's "Invalid query. {reason}." message.
     pub fn invalid_query(reason: impl Into<String>) -> Self {
         let reason = reason.into();
-        ApiError::new(
-            ErrorCode::InvalidQuery,
-            format!("Invalid query. {}.", reason.trim_end_matches('.')),
-        )
-        .with("reason", reason)
+        ApiError::new(ErrorCode::InvalidQuery, format!("Invalid query. {}.", reason.trim_end_matches('.')))
+            .with("reason", reason)
     }
 
     /// INVALID_PAYLOAD with Directus's "Invalid payload. {reason}." message.
     pub fn invalid_payload(reason: impl Into<String>) -> Self {
         let reason = reason.into();
-        ApiError::new(
-            ErrorCode::InvalidPayload,
-            format!("Invalid payload. {}.", reason.trim_end_matches('.')),
-        )
-        .with("reason", reason)
+        ApiError::new(ErrorCode::InvalidPayload, format!("Invalid payload. {}.", reason.trim_end_matches('.')))
+            .with("reason", reason)
     }
 
     /// FORBIDDEN, as Directus answers for unknown collections, fields and items.
     pub fn forbidden() -> Self {
-        ApiError::new(
-            ErrorCode::Forbidden,
-            "You don't have permission to access this.",
-        )
+        ApiError::new(ErrorCode::Forbidden, "You don't have permission to access this.")
     }
 
     pub fn route_not_found(path: &str) -> Self {
-        ApiError::new(
-            ErrorCode::RouteNotFound,
-            format!("Route {path} doesn't exist."),
-        )
+        ApiError::new(ErrorCode::RouteNotFound, format!("Route {path} doesn't exist."))
     }
 
     pub fn method_not_allowed(method: &str) -> Self {
-        ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            format!("Method {method} is not allowed."),
-        )
+        ApiError::new(ErrorCode::MethodNotAllowed, format!("Method {method} is not allowed."))
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

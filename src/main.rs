@@ -6,16 +6,11 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("RECTUS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(EnvFilter::try_from_env("RECTUS_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rectus: cannot start the async runtime: {e}");
@@ -41,16 +36,11 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn demo(
-    args: rectus::native::cli::DemoArgs,
-) -> rectus::native::server::anyhow_like::Result<()> {
+async fn demo(args: rectus::native::cli::DemoArgs) -> rectus::native::server::anyhow_like::Result<()> {
     if std::path::Path::new(&args.out).exists() {
         return Err(format!("{} already exists", args.out).into());
     }
-    let db = libsql::Builder::new_local(&args.out)
-        .build()
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = libsql::Builder::new_local(&args.out).build().await.map_err(|e| e.to_string())?;
     let conn = db.connect().map_err(|e| e.to_string())?;
     rectus::native::server::load_demo(&conn, args.articles).await
 }

@@ -99,17 +99,12 @@ fn order(x: &Value, y: &Value) -> std::cmp::Ordering {
     match (x, y) {
         (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
         (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
-        _ => x
-            .as_f64()
-            .unwrap_or(0.0)
-            .total_cmp(&y.as_f64().unwrap_or(0.0)),
+        _ => x.as_f64().unwrap_or(0.0).total_cmp(&y.as_f64().unwrap_or(0.0)),
     }
 }
 
 fn text(v: &Value) -> String {
-    v.as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| v.to_string())
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
 }
 
 fn cmp(col: &Value, op: &str, v: &Value) -> Option<bool> {
@@ -214,27 +209,12 @@ fn leaf() -> BoxedStrategy<Node> {
     let numeric = prop::sample::select(vec![F::Views, F::Rating, F::Author]).prop_flat_map(|f| {
         prop_oneof![
             (prop::sample::select(ORDERED), number(f)).prop_map(move |(op, v)| Node::Cmp(f, op, v)),
-            (
-                prop::sample::select(vec!["_in", "_nin"]),
-                prop::collection::vec(number(f), 0..5)
-            )
+            (prop::sample::select(vec!["_in", "_nin"]), prop::collection::vec(number(f), 0..5))
                 .prop_map(move |(op, v)| Node::Cmp(f, op, json!(v))),
-            (
-                prop::sample::select(vec!["_between", "_nbetween"]),
-                number(f),
-                number(f)
-            )
+            (prop::sample::select(vec!["_between", "_nbetween"]), number(f), number(f))
                 .prop_map(move |(op, a, b)| Node::Cmp(f, op, json!([a, b]))),
-            prop::sample::select(vec!["_null", "_nnull"]).prop_map(move |op| Node::Cmp(
-                f,
-                op,
-                json!(true)
-            )),
-            prop::sample::select(vec!["_eq", "_neq"]).prop_map(move |op| Node::Cmp(
-                f,
-                op,
-                Value::Null
-            )),
+            prop::sample::select(vec!["_null", "_nnull"]).prop_map(move |op| Node::Cmp(f, op, json!(true))),
+            prop::sample::select(vec!["_eq", "_neq"]).prop_map(move |op| Node::Cmp(f, op, Value::Null)),
         ]
     });
     let textual = prop::sample::select(vec![F::Status, F::Title, F::Body]).prop_flat_map(|f| {
@@ -242,17 +222,13 @@ fn leaf() -> BoxedStrategy<Node> {
             (prop::sample::select(TEXTUAL), word()).prop_map(move |(op, v)| Node::Cmp(f, op, v)),
             (prop::sample::select(ORDERED), word()).prop_map(move |(op, v)| Node::Cmp(f, op, v)),
             prop::sample::select(NULLISH).prop_map(move |op| Node::Cmp(f, op, json!(true))),
-            (
-                prop::sample::select(vec!["_in", "_nin"]),
-                prop::collection::vec(word(), 1..4)
-            )
+            (prop::sample::select(vec!["_in", "_nin"]), prop::collection::vec(word(), 1..4))
                 .prop_map(move |(op, v)| Node::Cmp(f, op, json!(v))),
         ]
     });
     let boolean = (prop::sample::select(vec!["_eq", "_neq"]), any::<bool>())
         .prop_map(|(op, b)| Node::Cmp(F::Featured, op, json!(b)));
-    let tags = (any::<bool>(), prop::collection::vec(1i64..=30, 1..4))
-        .prop_map(|(s, ids)| Node::Tags(s, ids));
+    let tags = (any::<bool>(), prop::collection::vec(1i64..=30, 1..4)).prop_map(|(s, ids)| Node::Tags(s, ids));
     prop_oneof![3 => numeric, 3 => textual, 1 => boolean, 1 => tags].boxed()
 }
 

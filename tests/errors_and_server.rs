@@ -22,19 +22,8 @@ fn bad_queries_are_invalid_query() {
         "filter[published_at][_gt]=$NOW(soon)",
     ] {
         let r = s.get(&format!("/items/articles?{q}"));
-        assert_eq!(
-            (r.status, r.code().as_str()),
-            (400, "INVALID_QUERY"),
-            "{q}: {}",
-            r.text
-        );
-        assert!(
-            r.json()["errors"][0]["message"]
-                .as_str()
-                .unwrap()
-                .starts_with("Invalid query."),
-            "{q}"
-        );
+        assert_eq!((r.status, r.code().as_str()), (400, "INVALID_QUERY"), "{q}: {}", r.text);
+        assert!(r.json()["errors"][0]["message"].as_str().unwrap().starts_with("Invalid query."), "{q}");
     }
 }
 
@@ -50,12 +39,7 @@ fn unknown_fields_and_collections_are_forbidden() {
         "/items/directus_relations/1",
     ] {
         let r = s.get(path);
-        assert_eq!(
-            (r.status, r.code().as_str()),
-            (403, "FORBIDDEN"),
-            "{path}: {}",
-            r.text
-        );
+        assert_eq!((r.status, r.code().as_str()), (403, "FORBIDDEN"), "{path}: {}", r.text);
     }
 }
 
@@ -64,17 +48,11 @@ fn routes_methods_bodies() {
     let s = shared();
     let r = s.get("/nothing/here");
     assert_eq!((r.status, r.code().as_str()), (404, "ROUTE_NOT_FOUND"));
-    assert_eq!(
-        r.json()["errors"][0]["message"],
-        "Route /nothing/here doesn't exist."
-    );
+    assert_eq!(r.json()["errors"][0]["message"], "Route /nothing/here doesn't exist.");
     let r = s.request("PUT", "/items/articles", Some(&json!({})));
     assert_eq!((r.status, r.code().as_str()), (405, "METHOD_NOT_ALLOWED"));
     let r = s.raw("POST", "/items/tags", "text/plain", "name=x");
-    assert_eq!(
-        (r.status, r.code().as_str()),
-        (415, "UNSUPPORTED_MEDIA_TYPE")
-    );
+    assert_eq!((r.status, r.code().as_str()), (415, "UNSUPPORTED_MEDIA_TYPE"));
     let r = s.raw("POST", "/items/tags", "application/json", "{\"name\": ");
     assert_eq!((r.status, r.code().as_str()), (400, "INVALID_PAYLOAD"));
     let r = s.raw("POST", "/items/tags", "application/json", "42");
@@ -101,12 +79,7 @@ fn server_endpoints() {
 fn schema_endpoints() {
     let s = shared();
     let cols = s.get("/collections").data();
-    let names: Vec<&str> = cols
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["collection"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = cols.as_array().unwrap().iter().map(|c| c["collection"].as_str().unwrap()).collect();
     assert!(names.contains(&"articles") && names.contains(&"published_articles"));
     assert!(!names.contains(&"audit_log"));
     let settings = s.get("/collections/site_settings").data();
@@ -118,10 +91,7 @@ fn schema_endpoints() {
     let f = s.get("/fields/articles/author").data();
     assert_eq!(f["schema"]["foreign_key_table"], "authors");
     let tags = s.get("/fields/articles/tags").data();
-    assert_eq!(
-        (tags["type"].as_str(), tags["schema"].is_null()),
-        (Some("alias"), true)
-    );
+    assert_eq!((tags["type"].as_str(), tags["schema"].is_null()), (Some("alias"), true));
     let types: Vec<String> = s
         .get("/fields/articles")
         .data()
@@ -146,19 +116,13 @@ fn schema_endpoints() {
         "csv",
         "alias",
     ] {
-        assert!(
-            types.iter().any(|x| x == t),
-            "articles has a {t} field: {types:?}"
-        );
+        assert!(types.iter().any(|x| x == t), "articles has a {t} field: {types:?}");
     }
     let rels = s.get("/relations/articles_tags").data();
     assert_eq!(rels.as_array().unwrap().len(), 2);
     let r = s.get("/relations/articles/author").data();
     assert_eq!(
-        (
-            r["related_collection"].as_str(),
-            r["meta"]["one_field"].as_str()
-        ),
+        (r["related_collection"].as_str(), r["meta"]["one_field"].as_str()),
         (Some("authors"), Some("articles"))
     );
     assert_eq!(s.get("/fields/nope").code(), "FORBIDDEN");

@@ -14,10 +14,7 @@ fn server() -> &'static Server {
     S.get_or_init(|| {
         if std::env::var("RECTUS_TEST_URL").is_ok() {
             let s = common::shared();
-            Server {
-                base: s.base.clone(),
-                db_path: s.db_path.clone(),
-            }
+            Server { base: s.base.clone(), db_path: s.db_path.clone() }
         } else {
             start("write", &["--demo", "--demo-articles", "200"])
         }
@@ -32,20 +29,15 @@ fn count(s: &Server, table: &str) -> i64 {
 fn issue_example_create_with_nested_author() {
     let s = server();
     let authors = count(s, "authors");
-    let r = s.post(
-        "/items/articles?fields=id,title,author.name",
-        json!({"title": "x", "author": {"name": "New author"}}),
-    );
+    let r =
+        s.post("/items/articles?fields=id,title,author.name", json!({"title": "x", "author": {"name": "New author"}}));
     let d = r.data();
     assert_eq!(d["title"], "x");
     assert_eq!(d["author"], json!({"name": "New author"}));
     assert_eq!(count(s, "authors"), authors + 1);
     let id = d["id"].as_i64().unwrap();
     assert_eq!(
-        sql_column(
-            &s.db_path,
-            &format!("SELECT status FROM articles WHERE id = {id}")
-        )[0],
+        sql_column(&s.db_path, &format!("SELECT status FROM articles WHERE id = {id}"))[0],
         "draft",
         "defaults apply"
     );
@@ -54,64 +46,35 @@ fn issue_example_create_with_nested_author() {
 #[test]
 fn create_many_update_and_delete_forms() {
     let s = server();
-    let created = s
-        .post(
-            "/items/tags?fields=id,name",
-            json!([{"name": "w-one"}, {"name": "w-two"}, {"name": "w-three"}]),
-        )
-        .data();
+    let created =
+        s.post("/items/tags?fields=id,name", json!([{"name": "w-one"}, {"name": "w-two"}, {"name": "w-three"}])).data();
     let keys = ids(&created);
     assert_eq!(keys.len(), 3);
     // PATCH one
-    let d = s
-        .patch(
-            &format!("/items/tags/{}", keys[0]),
-            json!({"name": "w-uno"}),
-        )
-        .data();
+    let d = s.patch(&format!("/items/tags/{}", keys[0]), json!({"name": "w-uno"})).data();
     assert_eq!(d["name"], "w-uno");
     // PATCH batch: array of objects with keys
-    let d = s
-        .patch(
-            "/items/tags",
-            json!([{"id": keys[1], "name": "w-dos"}, {"id": keys[2], "name": "w-tres"}]),
-        )
-        .data();
+    let d = s.patch("/items/tags", json!([{"id": keys[1], "name": "w-dos"}, {"id": keys[2], "name": "w-tres"}])).data();
     assert_eq!(d.as_array().unwrap().len(), 2);
     // PATCH {keys, data}
-    s.patch(
-        "/items/tags",
-        json!({"keys": [keys[1]], "data": {"name": "w-DOS"}}),
-    )
-    .data();
-    assert_eq!(
-        sql_column(
-            &s.db_path,
-            &format!("SELECT name FROM tags WHERE id = {}", keys[1])
-        )[0],
-        "w-DOS"
-    );
+    s.patch("/items/tags", json!({"keys": [keys[1]], "data": {"name": "w-DOS"}})).data();
+    assert_eq!(sql_column(&s.db_path, &format!("SELECT name FROM tags WHERE id = {}", keys[1]))[0], "w-DOS");
     // PATCH {query, data}
-    let d = s.patch("/items/tags?fields=name", json!({"query": {"filter": {"name": {"_starts_with": "w-t"}}}, "data": {"name": "w-3"}})).data();
+    let d = s
+        .patch(
+            "/items/tags?fields=name",
+            json!({"query": {"filter": {"name": {"_starts_with": "w-t"}}}, "data": {"name": "w-3"}}),
+        )
+        .data();
     assert_eq!(d, json!([{"name": "w-3"}]));
     // DELETE one, {keys}, array, {query}
     let r = s.delete(&format!("/items/tags/{}", keys[0]), None);
     assert_eq!(r.status, 204);
-    let extra = ids(&s
-        .post("/items/tags", json!([{"name": "w-x"}, {"name": "w-y"}]))
-        .data());
+    let extra = ids(&s.post("/items/tags", json!([{"name": "w-x"}, {"name": "w-y"}])).data());
     assert_eq!(s.delete("/items/tags", Some(json!([keys[1]]))).status, 204);
+    assert_eq!(s.delete("/items/tags", Some(json!({"keys": [keys[2]]}))).status, 204);
     assert_eq!(
-        s.delete("/items/tags", Some(json!({"keys": [keys[2]]})))
-            .status,
-        204
-    );
-    assert_eq!(
-        s.delete(
-            "/items/tags",
-            Some(json!({"query": {"filter": {"name": {"_in": ["w-x", "w-y"]}}}}))
-        )
-        .status,
+        s.delete("/items/tags", Some(json!({"query": {"filter": {"name": {"_in": ["w-x", "w-y"]}}}}))).status,
         204
     );
     let left = sql_ids(
@@ -139,18 +102,9 @@ fn nested_o2m_and_m2m_writes() {
         )
         .data();
     let id = d["id"].as_i64().unwrap();
-    assert_eq!(
-        d["comments"],
-        json!([{"body": "first"}, {"body": "second"}])
-    );
-    assert_eq!(
-        d["tags"],
-        json!([{"tags_id": {"name": "n-tag"}}, {"tags_id": {"name": "n-new-tag"}}])
-    );
-    let comment_ids = sql_ids(
-        &s.db_path,
-        &format!("SELECT id FROM comments WHERE article = {id} ORDER BY id"),
-    );
+    assert_eq!(d["comments"], json!([{"body": "first"}, {"body": "second"}]));
+    assert_eq!(d["tags"], json!([{"tags_id": {"name": "n-tag"}}, {"tags_id": {"name": "n-new-tag"}}]));
+    let comment_ids = sql_ids(&s.db_path, &format!("SELECT id FROM comments WHERE article = {id} ORDER BY id"));
     // {create, update, delete}: comments' relation deletes deselected rows.
     let d = s
         .patch(
@@ -158,35 +112,13 @@ fn nested_o2m_and_m2m_writes() {
             json!({"comments": {"create": [{"body": "third"}], "update": [{"id": comment_ids[0], "body": "first!"}], "delete": [comment_ids[1]]}}),
         )
         .data();
-    assert_eq!(
-        d["comments"],
-        json!([{"body": "first!"}, {"body": "third"}])
-    );
-    assert_eq!(
-        sql_ids(
-            &s.db_path,
-            &format!(
-                "SELECT count(*) FROM comments WHERE id = {}",
-                comment_ids[1]
-            )
-        ),
-        [0]
-    );
+    assert_eq!(d["comments"], json!([{"body": "first!"}, {"body": "third"}]));
+    assert_eq!(sql_ids(&s.db_path, &format!("SELECT count(*) FROM comments WHERE id = {}", comment_ids[1])), [0]);
     // Array form replaces the set: only the listed junction rows remain.
-    let d = s
-        .patch(
-            &format!("/items/articles/{id}?fields=tags.tags_id.name"),
-            json!({"tags": [{"tags_id": tag}]}),
-        )
-        .data();
+    let d =
+        s.patch(&format!("/items/articles/{id}?fields=tags.tags_id.name"), json!({"tags": [{"tags_id": tag}]})).data();
     assert_eq!(d["tags"], json!([{"tags_id": {"name": "n-tag"}}]));
-    assert_eq!(
-        sql_ids(
-            &s.db_path,
-            &format!("SELECT count(*) FROM articles_tags WHERE articles_id = {id}")
-        ),
-        [1]
-    );
+    assert_eq!(sql_ids(&s.db_path, &format!("SELECT count(*) FROM articles_tags WHERE articles_id = {id}")), [1]);
 }
 
 #[test]
@@ -197,12 +129,7 @@ fn failed_nested_write_rolls_back_everything() {
         "/items/articles",
         json!({"title": "doomed", "author": {"name": "Ghost"}, "comments": [{"author_name": "x"}]}),
     );
-    assert_eq!(
-        (r.status, r.code().as_str()),
-        (400, "NOT_NULL_VIOLATION"),
-        "{}",
-        r.text
-    );
+    assert_eq!((r.status, r.code().as_str()), (400, "NOT_NULL_VIOLATION"), "{}", r.text);
     // Other tests write concurrently: look for this request's own rows.
     let left = sql_ids(
         &s.db_path,
@@ -212,21 +139,12 @@ fn failed_nested_write_rolls_back_everything() {
     // A batch with one bad item writes none of them.
     let r = s.post("/items/tags", json!([{"name": "r-ok"}, {"name": null}]));
     assert_eq!(r.code(), "NOT_NULL_VIOLATION");
-    assert_eq!(
-        sql_ids(&s.db_path, "SELECT count(*) FROM tags WHERE name = 'r-ok'"),
-        [0]
-    );
+    assert_eq!(sql_ids(&s.db_path, "SELECT count(*) FROM tags WHERE name = 'r-ok'"), [0]);
     // A batch delete with one missing key deletes nothing.
     let tag = ids(&s.post("/items/tags", json!([{"name": "r-keep"}])).data())[0];
     let r = s.delete("/items/tags", Some(json!([tag, 99999999])));
     assert_eq!(r.code(), "FORBIDDEN");
-    assert_eq!(
-        sql_ids(
-            &s.db_path,
-            &format!("SELECT count(*) FROM tags WHERE id = {tag}")
-        ),
-        [1]
-    );
+    assert_eq!(sql_ids(&s.db_path, &format!("SELECT count(*) FROM tags WHERE id = {tag}")), [1]);
 }
 
 #[test]
@@ -262,44 +180,25 @@ fn typed_values_round_trip() {
     // Dates are stored in one format per type (UTC), so filters compare right.
     let id = d["id"].as_i64().unwrap();
     assert_eq!(
-        sql_column(
-            &s.db_path,
-            &format!("SELECT published_at FROM articles WHERE id = {id}")
-        )[0],
+        sql_column(&s.db_path, &format!("SELECT published_at FROM articles WHERE id = {id}"))[0],
         "2024-02-03 02:05:06"
     );
-    let found = s
-        .get("/items/articles?fields=id&filter[published_at][_eq]=2024-02-03T02:05:06Z")
-        .data();
+    let found = s.get("/items/articles?fields=id&filter[published_at][_eq]=2024-02-03T02:05:06Z").data();
     assert_eq!(ids(&found), [id]);
     // uuid primary keys are generated; hash fields are stored hashed and read masked.
-    let screen = s
-        .post(
-            "/items/screens?fields=id,pin",
-            json!({"name": "lobby", "pin": "1234"}),
-        )
-        .data();
+    let screen = s.post("/items/screens?fields=id,pin", json!({"name": "lobby", "pin": "1234"})).data();
     let id = screen["id"].as_str().unwrap();
     assert_eq!(id.len(), 36);
     assert_eq!(screen["pin"], "**********");
-    let stored = sql_column(
-        &s.db_path,
-        &format!("SELECT pin FROM screens WHERE id = '{id}'"),
-    )[0]
-    .clone();
+    let stored = sql_column(&s.db_path, &format!("SELECT pin FROM screens WHERE id = '{id}'"))[0].clone();
     assert!(stored.as_str().unwrap().starts_with("$argon2id$"));
 }
 
 #[test]
 fn singleton_patch_and_read() {
     let s = server();
-    let d = s
-        .patch("/items/site_settings", json!({"tagline": "updated"}))
-        .data();
+    let d = s.patch("/items/site_settings", json!({"tagline": "updated"})).data();
     assert_eq!(d["tagline"], "updated");
-    assert_eq!(
-        s.get("/items/site_settings?fields=tagline").data(),
-        json!({"tagline": "updated"})
-    );
+    assert_eq!(s.get("/items/site_settings?fields=tagline").data(), json!({"tagline": "updated"}));
     assert_eq!(count(s, "site_settings"), 1);
 }

@@ -24,9 +24,7 @@ pub struct PlanCache {
 
 impl Default for PlanCache {
     fn default() -> Self {
-        PlanCache {
-            plans: Mutex::new(SizedCache::with_size(CAPACITY)),
-        }
+        PlanCache { plans: Mutex::new(SizedCache::with_size(CAPACITY)) }
     }
 }
 

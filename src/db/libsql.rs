@@ -23,16 +23,10 @@ struct Conn {
 impl Conn {
     async fn open(db: &libsql::Database) -> DbResult<Conn> {
         let conn = db.connect().map_err(map_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(map_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(map_err)?;
         // Foreign keys are per connection in SQLite and off by default.
-        conn.execute("PRAGMA foreign_keys = ON", ())
-            .await
-            .map_err(map_err)?;
-        Ok(Conn {
-            conn,
-            statements: HashMap::new(),
-        })
+        conn.execute("PRAGMA foreign_keys = ON", ()).await.map_err(map_err)?;
+        Ok(Conn { conn, statements: HashMap::new() })
     }
 
     async fn prepared(&mut self, sql: &str) -> DbResult<&libsql::Statement> {
@@ -50,17 +44,9 @@ impl Conn {
 
     async fn query(&mut self, stmt: &Statement) -> DbResult<Rows> {
         let prepared = self.prepared(&stmt.sql).await?;
-        let mut rows = prepared
-            .query(to_params(&stmt.params))
-            .await
-            .map_err(map_err)?;
-        let columns = (0..rows.column_count())
-            .map(|i| rows.column_name(i).unwrap_or("").to_string())
-            .collect();
-        let mut out = Rows {
-            columns,
-            rows: Vec::new(),
-        };
+        let mut rows = prepared.query(to_params(&stmt.params)).await.map_err(map_err)?;
+        let columns = (0..rows.column_count()).map(|i| rows.column_name(i).unwrap_or("").to_string()).collect();
+        let mut out = Rows { columns, rows: Vec::new() };
         while let Some(row) = rows.next().await.map_err(map_err)? {
             let mut values = Vec::with_capacity(out.columns.len());
             for i in 0..row.column_count() {
@@ -73,10 +59,7 @@ impl Conn {
 
     async fn execute(&mut self, stmt: &Statement) -> DbResult<u64> {
         let prepared = self.prepared(&stmt.sql).await?;
-        let n = prepared
-            .execute(to_params(&stmt.params))
-            .await
-            .map_err(map_err)?;
+        let n = prepared.execute(to_params(&stmt.params)).await.map_err(map_err)?;
         Ok(n as u64)
     }
 }
@@ -93,19 +76,12 @@ impl LibsqlDriver {
     /// Opens (creating when missing) the database file at `path` with
     /// `readers` read connections.
     pub async fn open(path: &str, readers: usize) -> DbResult<LibsqlDriver> {
-        let db = libsql::Builder::new_local(path)
-            .build()
-            .await
-            .map_err(map_err)?;
+        let db = libsql::Builder::new_local(path).build().await.map_err(map_err)?;
         let writer = Conn::open(&db).await?;
         // WAL lets readers run while the writer writes. `PRAGMA journal_mode`
         // returns a row, so it goes through query.
         let _ = writer.conn.query("PRAGMA journal_mode = WAL", ()).await;
-        writer
-            .conn
-            .execute("PRAGMA synchronous = NORMAL", ())
-            .await
-            .map_err(map_err)?;
+        writer.conn.execute("PRAGMA synchronous = NORMAL", ()).await.map_err(map_err)?;
         let mut pool = Vec::new();
         for _ in 0..readers.max(1) {
             pool.push(Mutex::new(Conn::open(&db).await?));
@@ -142,11 +118,7 @@ impl Driver for LibsqlDriver {
 
     async fn begin(&self) -> DbResult<Box<dyn Transaction>> {
         let guard = self.writer.clone().lock_owned().await;
-        guard
-            .conn
-            .execute("BEGIN IMMEDIATE", ())
-            .await
-            .map_err(map_err)?;
+        guard.conn.execute("BEGIN IMMEDIATE", ()).await.map_err(map_err)?;
         Ok(Box::new(LibsqlTransaction { guard: Some(guard) }))
     }
 }
@@ -158,16 +130,11 @@ struct LibsqlTransaction {
 
 impl LibsqlTransaction {
     fn conn(&mut self) -> DbResult<&mut Conn> {
-        self.guard
-            .as_deref_mut()
-            .ok_or_else(|| DbError::Other("transaction already finished".into()))
+        self.guard.as_deref_mut().ok_or_else(|| DbError::Other("transaction already finished".into()))
     }
 
     async fn finish(&mut self, sql: &str) -> DbResult<()> {
-        let guard = self
-            .guard
-            .take()
-            .ok_or_else(|| DbError::Other("transaction already finished".into()))?;
+        let guard = self.guard.take().ok_or_else(|| DbError::Other("transaction already finished".into()))?;
         guard.conn.execute(sql, ()).await.map_err(map_err)?;
         Ok(())
     }

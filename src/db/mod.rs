@@ -51,16 +51,10 @@ pub struct Statement {
 
 impl Statement {
     pub fn new(sql: impl Into<String>) -> Self {
-        Statement {
-            sql: sql.into(),
-            params: Vec::new(),
-        }
+        Statement { sql: sql.into(), params: Vec::new() }
     }
     pub fn with_params(sql: impl Into<String>, params: Vec<Value>) -> Self {
-        Statement {
-            sql: sql.into(),
-            params,
-        }
+        Statement { sql: sql.into(), params }
     }
 }
 

@@ -9,10 +9,7 @@ pub fn classify_sqlite_message(msg: &str) -> Option<DbError> {
         let first = rest.split(',').next()?.trim();
         let (collection, field) = first.split_once('.')?;
         // D1 appends `: SQLITE_CONSTRAINT` and the like: keep the identifier only.
-        let field: String = field
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
+        let field: String = field.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
         Some((collection.to_string(), field))
     };
     if let Some((collection, field)) = target("UNIQUE constraint failed: ") {
@@ -33,31 +30,17 @@ mod tests {
 
     #[test]
     fn classifies_libsql_and_d1_messages() {
-        let unique = DbError::Unique {
-            collection: "tags".into(),
-            field: "name".into(),
-        };
+        let unique = DbError::Unique { collection: "tags".into(), field: "name".into() };
+        assert_eq!(classify_sqlite_message("UNIQUE constraint failed: tags.name"), Some(unique.clone()));
         assert_eq!(
-            classify_sqlite_message("UNIQUE constraint failed: tags.name"),
-            Some(unique.clone())
-        );
-        assert_eq!(
-            classify_sqlite_message(
-                "D1_ERROR: UNIQUE constraint failed: tags.name: SQLITE_CONSTRAINT"
-            ),
+            classify_sqlite_message("D1_ERROR: UNIQUE constraint failed: tags.name: SQLITE_CONSTRAINT"),
             Some(unique)
         );
         assert_eq!(
             classify_sqlite_message("NOT NULL constraint failed: articles.title (code 19)"),
-            Some(DbError::NotNull {
-                collection: "articles".into(),
-                field: "title".into()
-            })
+            Some(DbError::NotNull { collection: "articles".into(), field: "title".into() })
         );
-        assert_eq!(
-            classify_sqlite_message("FOREIGN KEY constraint failed"),
-            Some(DbError::ForeignKey)
-        );
+        assert_eq!(classify_sqlite_message("FOREIGN KEY constraint failed"), Some(DbError::ForeignKey));
         assert_eq!(classify_sqlite_message("no such table: x"), None);
     }
 }

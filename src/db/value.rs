@@ -19,9 +19,7 @@ impl Value {
         match self {
             Value::Null => Json::Null,
             Value::Integer(i) => Json::from(*i),
-            Value::Real(f) => serde_json::Number::from_f64(*f)
-                .map(Json::Number)
-                .unwrap_or(Json::Null),
+            Value::Real(f) => serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
             Value::Text(s) => Json::String(s.clone()),
             Value::Blob(b) => Json::String(b.iter().map(|x| format!("{x:02x}")).collect()),
         }

@@ -32,10 +32,7 @@ impl Driver for D1Driver {
     }
 
     async fn begin(&self) -> DbResult<Box<dyn Transaction>> {
-        Ok(Box::new(Batch {
-            db: self.db.clone(),
-            writes: Vec::new(),
-        }))
+        Ok(Box::new(Batch { db: self.db.clone(), writes: Vec::new() }))
     }
 
     fn interactive_transactions(&self) -> bool {
@@ -53,9 +50,7 @@ struct Batch {
 impl Transaction for Batch {
     async fn query(&mut self, stmt: &Statement) -> DbResult<Rows> {
         if is_write(&stmt.sql) {
-            return Err(DbError::Unsupported(
-                "A write's result is not available before a D1 batch commits.".into(),
-            ));
+            return Err(DbError::Unsupported("A write's result is not available before a D1 batch commits.".into()));
         }
         query(&self.db, stmt).await
     }
@@ -70,11 +65,7 @@ impl Transaction for Batch {
         if self.writes.is_empty() {
             return Ok(());
         }
-        let statements = self
-            .writes
-            .iter()
-            .map(|w| prepare(&self.db, w))
-            .collect::<DbResult<Vec<_>>>()?;
+        let statements = self.writes.iter().map(|w| prepare(&self.db, w)).collect::<DbResult<Vec<_>>>()?;
         self.db.batch(statements).await.map_err(other)?;
         Ok(())
     }
@@ -87,13 +78,16 @@ impl Transaction for Batch {
 
 fn is_write(sql: &str) -> bool {
     let sql = sql.trim_start();
-    ["INSERT", "UPDATE", "DELETE", "REPLACE"].iter().any(|k| {
-        sql.get(..k.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(k))
-    })
+    ["INSERT", "UPDATE", "DELETE", "REPLACE"]
+        .iter()
+        .any(|k| sql.get(..k.len()).is_some_and(|p| p.eq_ignore_ascii_case(k)))
 }
 
+/// Bound parameters D1 accepts per statement.
+const D1_MAX_PARAMS: usize = 100;
+
 fn prepare(db: &D1Database, stmt: &Statement) -> DbResult<D1PreparedStatement> {
+    let stmt = crate::sql::builder::fit_param_limit(stmt, D1_MAX_PARAMS);
     let args: Vec<JsValue> = stmt.params.iter().map(to_js).collect();
     db.prepare(stmt.sql.as_str()).bind(&args).map_err(other)
 }
@@ -101,18 +95,10 @@ fn prepare(db: &D1Database, stmt: &Statement) -> DbResult<D1PreparedStatement> {
 async fn query(db: &D1Database, stmt: &Statement) -> DbResult<Rows> {
     let result = prepare(db, stmt)?.all().await.map_err(other)?;
     let objects: Vec<serde_json::Map<String, Json>> = result.results().map_err(other)?;
-    let columns: Vec<String> = objects
-        .first()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default();
+    let columns: Vec<String> = objects.first().map(|o| o.keys().cloned().collect()).unwrap_or_default();
     let rows = objects
         .into_iter()
-        .map(|o| {
-            columns
-                .iter()
-                .map(|c| from_json(o.get(c).unwrap_or(&Json::Null)))
-                .collect()
-        })
+        .map(|o| columns.iter().map(|c| from_json(o.get(c).unwrap_or(&Json::Null))).collect())
         .collect();
     Ok(Rows { columns, rows })
 }
@@ -132,17 +118,9 @@ fn from_json(v: &Json) -> Value {
     match v {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Integer(*b as i64),
-        Json::Number(n) => n
-            .as_i64()
-            .map(Value::Integer)
-            .unwrap_or_else(|| Value::Real(n.as_f64().unwrap_or(0.0))),
+        Json::Number(n) => n.as_i64().map(Value::Integer).unwrap_or_else(|| Value::Real(n.as_f64().unwrap_or(0.0))),
         Json::String(s) => Value::Text(s.clone()),
-        Json::Array(bytes) => Value::Blob(
-            bytes
-                .iter()
-                .filter_map(|b| b.as_u64().map(|x| x as u8))
-                .collect(),
-        ),
+        Json::Array(bytes) => Value::Blob(bytes.iter().filter_map(|b| b.as_u64().map(|x| x as u8)).collect()),
         Json::Object(_) => Value::Text(v.to_string()),
     }
 }

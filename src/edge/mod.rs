@@ -60,15 +60,11 @@ async fn to_http(mut req: Request) -> Result<http::Request<Bytes>> {
     };
     // The raw method: worker's `Method` folds verbs it does not know (SEARCH) into GET.
     let method = req.inner().method();
-    let mut builder = http::Request::builder()
-        .method(method.as_str())
-        .uri(path_and_query);
+    let mut builder = http::Request::builder().method(method.as_str()).uri(path_and_query);
     for (name, value) in req.headers().entries() {
         builder = builder.header(name, value);
     }
-    builder
-        .body(Bytes::from(body))
-        .map_err(|e| worker::Error::RustError(e.to_string()))
+    builder.body(Bytes::from(body)).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
 fn from_http(resp: http::Response<Bytes>) -> Result<Response> {
@@ -79,7 +75,5 @@ fn from_http(resp: http::Response<Bytes>) -> Result<Response> {
             headers.set(name.as_str(), v)?;
         }
     }
-    Ok(Response::from_bytes(resp.into_body().to_vec())?
-        .with_status(status)
-        .with_headers(headers))
+    Ok(Response::from_bytes(resp.into_body().to_vec())?.with_status(status).with_headers(headers))
 }

@@ -16,20 +16,9 @@ const FINGERPRINT_SQL: &str =
 
 pub async fn load(driver: &dyn Driver, kv: Option<&KvStore>) -> worker::Result<SchemaSnapshot> {
     let err = |e: crate::db::DbError| worker::Error::RustError(e.to_string());
-    let rows = driver
-        .query(&Statement::new(FINGERPRINT_SQL))
-        .await
-        .map_err(err)?;
-    let text = rows
-        .scalar()
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string();
-    let digest: String = Sha256::digest(text.as_bytes())
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let rows = driver.query(&Statement::new(FINGERPRINT_SQL)).await.map_err(err)?;
+    let text = rows.scalar().and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let digest: String = Sha256::digest(text.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect();
     let key = format!("rectus:schema:{FORMAT}:{digest}");
     if let Some(kv) = kv {
         if let Ok(Some(json)) = kv.get(&key).text().await {
@@ -38,9 +27,7 @@ pub async fn load(driver: &dyn Driver, kv: Option<&KvStore>) -> worker::Result<S
             }
         }
     }
-    let snapshot = crate::schema::introspect::snapshot_sqlite(driver)
-        .await
-        .map_err(err)?;
+    let snapshot = crate::schema::introspect::snapshot_sqlite(driver).await.map_err(err)?;
     if let Some(kv) = kv {
         if let Ok(json) = serde_json::to_string(&snapshot) {
             // A failed put only costs the next cold start an introspection.

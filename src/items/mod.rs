@@ -6,8 +6,7 @@ mod write;
 
 pub use read::{read_item, read_keys, read_list, read_singleton, QuerySource};
 pub use write::{
-    create_many, create_one, delete_keys, keys_for_query, update_batch, update_keys, update_one,
-    upsert_singleton,
+    create_many, create_one, delete_keys, keys_for_query, update_batch, update_keys, update_one, upsert_singleton,
 };
 
 use crate::db::{DbError, Value};

@@ -40,23 +40,14 @@ fn plan(
             (PlanKind::Singleton, _) => {
                 let mut first = q.clone();
                 first.limit = Some(1);
-                Ok(Plan {
-                    statement: ctx.item_first(coll, &first)?,
-                    key_slot: None,
-                })
+                Ok(Plan { statement: ctx.item_first(coll, &first)?, key_slot: None })
             }
-            _ => Ok(Plan {
-                statement: ctx.list(coll, q)?,
-                key_slot: None,
-            }),
+            _ => Ok(Plan { statement: ctx.list(coll, q)?, key_slot: None }),
         }
     };
     match source {
         QuerySource::Url(raw) => {
-            app.plans
-                .get_or_compile(&schema.hash, &coll.name, kind, raw, || {
-                    compile(&parse_query_string(raw)?)
-                })
+            app.plans.get_or_compile(&schema.hash, &coll.name, kind, raw, || compile(&parse_query_string(raw)?))
         }
         QuerySource::Parsed(q) => compile(q).map(Arc::new),
     }
@@ -71,16 +62,8 @@ pub async fn read_list(
 ) -> ApiResult<Body> {
     let stmt = plan(app, schema, coll, PlanKind::List, source, None)?.bind(None);
     let rows = app.driver.query(&stmt).await.map_err(db_error)?;
-    let row = rows
-        .rows
-        .first()
-        .ok_or_else(|| ApiError::internal("read returned no row"))?;
-    let cell = |name: &str| {
-        rows.columns
-            .iter()
-            .position(|c| c == name)
-            .and_then(|i| row.get(i))
-    };
+    let row = rows.rows.first().ok_or_else(|| ApiError::internal("read returned no row"))?;
+    let cell = |name: &str| rows.columns.iter().position(|c| c == name).and_then(|i| row.get(i));
     let data = text_of(cell(DATA_COLUMN));
     let mut meta = Vec::new();
     for name in [TOTAL_COUNT_COLUMN, FILTER_COUNT_COLUMN] {
@@ -134,15 +117,8 @@ pub async fn read_singleton(
     if let Some(data) = run_single(app, &stmt).await? {
         return Ok(format!("{{\"data\":{data}}}"));
     }
-    let defaults: serde_json::Map<String, serde_json::Value> = coll
-        .columns()
-        .map(|f| {
-            (
-                f.name.clone(),
-                f.default_value.clone().unwrap_or(serde_json::Value::Null),
-            )
-        })
-        .collect();
+    let defaults: serde_json::Map<String, serde_json::Value> =
+        coll.columns().map(|f| (f.name.clone(), f.default_value.clone().unwrap_or(serde_json::Value::Null))).collect();
     Ok(serde_json::json!({ "data": defaults }).to_string())
 }
 

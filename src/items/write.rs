@@ -60,11 +60,7 @@ async fn save_items<'a>(
     coll: &'a Collection,
     items: Vec<(Option<Value>, &'a Map<String, Json>)>,
 ) -> ApiResult<Vec<Value>> {
-    let attempts = if app.driver.interactive_transactions() {
-        1
-    } else {
-        3
-    };
+    let attempts = if app.driver.interactive_transactions() { 1 } else { 3 };
     let mut result = Err(ApiError::internal("no attempt made"));
     for _ in 0..attempts {
         let items = items.clone();
@@ -95,8 +91,7 @@ fn is_key_clash(schema: &SchemaSnapshot, e: &ApiError) -> bool {
 
 /// The one key of a one-item save.
 fn only_key(mut keys: Vec<Value>) -> ApiResult<Value> {
-    keys.pop()
-        .ok_or_else(|| ApiError::internal("save returned no key"))
+    keys.pop().ok_or_else(|| ApiError::internal("save returned no key"))
 }
 
 /// Creates one item; returns its key.
@@ -116,10 +111,7 @@ pub async fn create_many<'a>(
     coll: &'a Collection,
     payloads: &'a [Json],
 ) -> ApiResult<Vec<Value>> {
-    let items = payloads
-        .iter()
-        .map(|p| Ok((None, object(p)?)))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let items = payloads.iter().map(|p| Ok((None, object(p)?))).collect::<ApiResult<Vec<_>>>()?;
     save_items(app, schema, coll, items).await
 }
 
@@ -143,13 +135,7 @@ pub async fn update_keys<'a>(
     payload: &'a Json,
 ) -> ApiResult<Vec<Value>> {
     let obj = object(payload)?;
-    save_items(
-        app,
-        schema,
-        coll,
-        keys.iter().map(|k| (Some(k.clone()), obj)).collect(),
-    )
-    .await
+    save_items(app, schema, coll, keys.iter().map(|k| (Some(k.clone()), obj)).collect()).await
 }
 
 /// Batch update from an array of objects that each hold their primary key.
@@ -185,16 +171,11 @@ pub async fn delete_keys<'a>(
     }
     in_transaction(app, schema, |w| {
         Box::pin(async move {
-            let found =
-                w.tx.query(&stmt::existing_keys(coll, keys))
-                    .await
-                    .map_err(db_error)?;
+            let found = w.tx.query(&stmt::existing_keys(coll, keys)).await.map_err(db_error)?;
             if found.rows.len() < dedup_count(keys) {
                 return Err(ApiError::forbidden());
             }
-            w.tx.execute(&stmt::delete(coll, keys))
-                .await
-                .map_err(db_error)?;
+            w.tx.execute(&stmt::delete(coll, keys)).await.map_err(db_error)?;
             Ok(())
         })
     })
@@ -215,11 +196,7 @@ pub async fn keys_for_query<'a>(
     q.meta = Default::default();
     let stmt = app.read_ctx(schema).list_keys(coll, &q)?;
     let rows = app.driver.query(&stmt).await.map_err(db_error)?;
-    Ok(rows
-        .rows
-        .into_iter()
-        .filter_map(|r| r.into_iter().next())
-        .collect())
+    Ok(rows.rows.into_iter().filter_map(|r| r.into_iter().next()).collect())
 }
 
 /// PATCH of a singleton: updates its row, creating it when missing.
@@ -229,30 +206,12 @@ pub async fn upsert_singleton<'a>(
     coll: &'a Collection,
     payload: &'a Json,
 ) -> ApiResult<Value> {
-    let first = keys_for_query(
-        app,
-        schema,
-        coll,
-        &Query {
-            limit: Some(1),
-            ..Query::default()
-        },
-    )
-    .await?;
-    only_key(
-        save_items(
-            app,
-            schema,
-            coll,
-            vec![(first.into_iter().next(), object(payload)?)],
-        )
-        .await?,
-    )
+    let first = keys_for_query(app, schema, coll, &Query { limit: Some(1), ..Query::default() }).await?;
+    only_key(save_items(app, schema, coll, vec![(first.into_iter().next(), object(payload)?)]).await?)
 }
 
 fn object(v: &Json) -> ApiResult<&Map<String, Json>> {
-    v.as_object()
-        .ok_or_else(|| ApiError::invalid_payload("Payload has to be an object"))
+    v.as_object().ok_or_else(|| ApiError::invalid_payload("Payload has to be an object"))
 }
 
 fn dedup_count(keys: &[Value]) -> usize {
@@ -285,13 +244,8 @@ impl<'a> Writer<'a> {
                 let Some(f) = coll.field(name) else { continue };
                 match &f.relation {
                     Some(FieldRelation::OneToMany { .. }) => children.push((f, value)),
-                    Some(FieldRelation::ManyToOne {
-                        related_collection, ..
-                    }) if value.is_object() => {
-                        let related = self
-                            .schema
-                            .collection(related_collection)
-                            .ok_or_else(ApiError::forbidden)?;
+                    Some(FieldRelation::ManyToOne { related_collection, .. }) if value.is_object() => {
+                        let related = self.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
                         let k = self.save_related(related, value).await?;
                         columns.push((f, k));
                     }
@@ -328,24 +282,13 @@ impl<'a> Writer<'a> {
     }
 
     async fn exists(&mut self, coll: &Collection, key: &Value) -> ApiResult<bool> {
-        let rows = self
-            .tx
-            .query(&stmt::existing_keys(coll, std::slice::from_ref(key)))
-            .await
-            .map_err(db_error)?;
+        let rows = self.tx.query(&stmt::existing_keys(coll, std::slice::from_ref(key))).await.map_err(db_error)?;
         Ok(!rows.rows.is_empty())
     }
 
-    async fn insert_row(
-        &mut self,
-        coll: &Collection,
-        mut columns: Vec<(&'a Field, Value)>,
-    ) -> ApiResult<Value> {
+    async fn insert_row(&mut self, coll: &Collection, mut columns: Vec<(&'a Field, Value)>) -> ApiResult<Value> {
         let pk = coll.pk_field();
-        let mut key = columns
-            .iter()
-            .find(|(f, v)| f.primary_key && !v.is_null())
-            .map(|(_, v)| v.clone());
+        let mut key = columns.iter().find(|(f, v)| f.primary_key && !v.is_null()).map(|(_, v)| v.clone());
         columns.retain(|(f, v)| !(f.primary_key && v.is_null()));
         if key.is_none() && pk.field_type == FieldType::Uuid && pk.default_value.is_none() {
             key = Some(Value::Text(self.uuid_v4()));
@@ -368,9 +311,7 @@ impl<'a> Writer<'a> {
             });
         }
         let rows = self.tx.query(&insert).await.map_err(db_error)?;
-        rows.scalar()
-            .cloned()
-            .ok_or_else(|| ApiError::internal("insert returned no key"))
+        rows.scalar().cloned().ok_or_else(|| ApiError::internal("insert returned no key"))
     }
 
     /// The next free integer key of `coll` (batched mode).
@@ -379,22 +320,13 @@ impl<'a> Writer<'a> {
             *n += 1;
             return Ok(*n);
         }
-        let rows = self
-            .tx
-            .query(&stmt::max_key(coll))
-            .await
-            .map_err(db_error)?;
+        let rows = self.tx.query(&stmt::max_key(coll)).await.map_err(db_error)?;
         let n = rows.scalar().and_then(Value::as_i64).unwrap_or(0) + 1;
         self.assigned.insert(coll.name.clone(), n);
         Ok(n)
     }
 
-    async fn update_row(
-        &mut self,
-        coll: &Collection,
-        key: &Value,
-        columns: &[(&'a Field, Value)],
-    ) -> ApiResult<()> {
+    async fn update_row(&mut self, coll: &Collection, key: &Value, columns: &[(&'a Field, Value)]) -> ApiResult<()> {
         // A batched write reports nothing back, so existence is read first.
         if columns.is_empty() || self.batched {
             if !self.exists(coll, key).await? {
@@ -404,11 +336,7 @@ impl<'a> Writer<'a> {
                 return Ok(());
             }
         }
-        let changed = self
-            .tx
-            .execute(&stmt::update(coll, key, columns))
-            .await
-            .map_err(db_error)?;
+        let changed = self.tx.execute(&stmt::update(coll, key, columns)).await.map_err(db_error)?;
         if changed == 0 && !self.batched {
             return Err(ApiError::forbidden());
         }
@@ -425,25 +353,14 @@ impl<'a> Writer<'a> {
         value: &Json,
     ) -> ApiResult<()> {
         let Some(FieldRelation::OneToMany {
-            related_collection,
-            related_field,
-            junction_field,
-            deselect_action,
-            ..
+            related_collection, related_field, junction_field, deselect_action, ..
         }) = &f.relation
         else {
             return Ok(());
         };
-        let child = self
-            .schema
-            .collection(related_collection)
-            .ok_or_else(ApiError::forbidden)?;
+        let child = self.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
         // Junction rows mean nothing once deselected: remove them.
-        let action = if junction_field.is_some() {
-            DeselectAction::Delete
-        } else {
-            *deselect_action
-        };
+        let action = if junction_field.is_some() { DeselectAction::Delete } else { *deselect_action };
         let bad = || {
             ApiError::invalid_payload(format!(
                 "Field \"{}\" of \"{}\" takes an array or {{create, update, delete}}",
@@ -453,58 +370,30 @@ impl<'a> Writer<'a> {
         match value {
             Json::Null => {
                 let current = self.child_keys(child, related_field, parent_key).await?;
-                self.deselect(child, related_field, parent_key, &current, action)
-                    .await
+                self.deselect(child, related_field, parent_key, &current, action).await
             }
             Json::Array(items) => {
                 let mut kept = Vec::with_capacity(items.len());
                 for item in items {
-                    kept.push(
-                        self.save_child(child, related_field, parent_key, item, false)
-                            .await?,
-                    );
+                    kept.push(self.save_child(child, related_field, parent_key, item, false).await?);
                 }
                 let current = self.child_keys(child, related_field, parent_key).await?;
                 let gone: Vec<Value> = current.into_iter().filter(|k| !kept.contains(k)).collect();
-                self.deselect(child, related_field, parent_key, &gone, action)
-                    .await
+                self.deselect(child, related_field, parent_key, &gone, action).await
             }
             Json::Object(ops) => {
-                if ops
-                    .keys()
-                    .any(|k| !matches!(k.as_str(), "create" | "update" | "delete"))
-                {
+                if ops.keys().any(|k| !matches!(k.as_str(), "create" | "update" | "delete")) {
                     return Err(bad());
                 }
-                for item in ops
-                    .get("create")
-                    .and_then(Json::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
-                {
-                    self.save_child(child, related_field, parent_key, item, false)
-                        .await?;
+                for item in ops.get("create").and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[]) {
+                    self.save_child(child, related_field, parent_key, item, false).await?;
                 }
-                for item in ops
-                    .get("update")
-                    .and_then(Json::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
-                {
-                    self.save_child(child, related_field, parent_key, item, true)
-                        .await?;
+                for item in ops.get("update").and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[]) {
+                    self.save_child(child, related_field, parent_key, item, true).await?;
                 }
-                let delete = ops
-                    .get("delete")
-                    .and_then(Json::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]);
-                let keys = delete
-                    .iter()
-                    .map(|k| key_value(child, k))
-                    .collect::<ApiResult<Vec<_>>>()?;
-                self.deselect(child, related_field, parent_key, &keys, action)
-                    .await
+                let delete = ops.get("delete").and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[]);
+                let keys = delete.iter().map(|k| key_value(child, k)).collect::<ApiResult<Vec<_>>>()?;
+                self.deselect(child, related_field, parent_key, &keys, action).await
             }
             _ => Err(bad()),
         }
@@ -540,26 +429,12 @@ impl<'a> Writer<'a> {
         if must_exist && !existing {
             return Err(ApiError::forbidden());
         }
-        self.save(child, &obj, if existing { key } else { None })
-            .await
+        self.save(child, &obj, if existing { key } else { None }).await
     }
 
-    async fn child_keys(
-        &mut self,
-        child: &Collection,
-        fk: &str,
-        parent_key: &Value,
-    ) -> ApiResult<Vec<Value>> {
-        let rows = self
-            .tx
-            .query(&stmt::child_keys(child, fk, parent_key))
-            .await
-            .map_err(db_error)?;
-        Ok(rows
-            .rows
-            .into_iter()
-            .filter_map(|r| r.into_iter().next())
-            .collect())
+    async fn child_keys(&mut self, child: &Collection, fk: &str, parent_key: &Value) -> ApiResult<Vec<Value>> {
+        let rows = self.tx.query(&stmt::child_keys(child, fk, parent_key)).await.map_err(db_error)?;
+        Ok(rows.rows.into_iter().filter_map(|r| r.into_iter().next()).collect())
     }
 
     async fn deselect(
@@ -597,10 +472,8 @@ impl<'a> Writer<'a> {
         let mut salt = [0u8; 16];
         self.host.fill_random(&mut salt);
         let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::internal(e.to_string()))?;
-        let params =
-            argon2::Params::new(4096, 3, 1, None).map_err(|e| ApiError::internal(e.to_string()))?;
-        let hasher =
-            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let params = argon2::Params::new(4096, 3, 1, None).map_err(|e| ApiError::internal(e.to_string()))?;
+        let hasher = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         hasher
             .hash_password(plain.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -613,13 +486,6 @@ impl<'a> Writer<'a> {
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
+        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
     }
 }

@@ -83,9 +83,6 @@ pub struct DemoArgs {
 impl ServeArgs {
     /// The file path of `--db` (accepts `file:` URLs).
     pub fn db_path(&self) -> &str {
-        self.db
-            .strip_prefix("file://")
-            .or_else(|| self.db.strip_prefix("file:"))
-            .unwrap_or(&self.db)
+        self.db.strip_prefix("file://").or_else(|| self.db.strip_prefix("file:")).unwrap_or(&self.db)
     }
 }

@@ -7,10 +7,7 @@ use std::io::Write;
 const ROWS_PER_INSERT: usize = 50;
 
 /// Writes the schema and every row of the database at `db_path` to `out`.
-pub async fn dump(
-    db_path: &str,
-    out: &mut dyn Write,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub async fn dump(db_path: &str, out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let db = libsql::Builder::new_local(db_path).build().await?;
     let conn = db.connect()?;
     // Tables before what depends on them; SQLite's own and D1's internal tables never.
@@ -34,9 +31,7 @@ pub async fn dump(
         let mut rows = conn.query(&format!("SELECT * FROM {quoted}"), ()).await?;
         let mut batch: Vec<String> = Vec::new();
         while let Some(row) = rows.next().await? {
-            let values: Vec<String> = (0..row.column_count())
-                .map(|i| literal(row.get_value(i)))
-                .collect();
+            let values: Vec<String> = (0..row.column_count()).map(|i| literal(row.get_value(i))).collect();
             batch.push(format!("({})", values.join(",")));
             if batch.len() == ROWS_PER_INSERT {
                 writeln!(out, "INSERT INTO {quoted} VALUES {};", batch.join(","))?;
@@ -56,10 +51,7 @@ fn literal(v: libsql::Result<libsql::Value>) -> String {
         Ok(libsql::Value::Integer(i)) => i.to_string(),
         Ok(libsql::Value::Real(f)) if f.is_finite() => format!("{f:?}"),
         Ok(libsql::Value::Text(s)) => format!("'{}'", s.replace('\'', "''")),
-        Ok(libsql::Value::Blob(b)) => format!(
-            "X'{}'",
-            b.iter().map(|x| format!("{x:02X}")).collect::<String>()
-        ),
+        Ok(libsql::Value::Blob(b)) => format!("X'{}'", b.iter().map(|x| format!("{x:02X}")).collect::<String>()),
         _ => "NULL".into(),
     }
 }

@@ -18,11 +18,7 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 pub async fn serve(args: ServeArgs) -> anyhow_like::Result<()> {
     let started = Instant::now();
     let server = bind(args).await?;
-    tracing::info!(
-        "rectus listening on http://{} (ready in {} ms)",
-        server.addr,
-        started.elapsed().as_millis()
-    );
+    tracing::info!("rectus listening on http://{} (ready in {} ms)", server.addr, started.elapsed().as_millis());
     server.run(shutdown_signal()).await
 }
 
@@ -40,10 +36,7 @@ impl BoundServer {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow_like::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| e.to_string())?;
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.map_err(|e| e.to_string())?;
         tracing::info!("rectus stopped");
         Ok(())
     }
@@ -55,24 +48,11 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
     if args.demo {
         seed_demo_if_empty(&path, args.demo_articles).await?;
     }
-    let readers = args.readers.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    });
-    let driver = Arc::new(
-        LibsqlDriver::open(&path, readers)
-            .await
-            .map_err(|e| format!("cannot open {path}: {e}"))?,
-    );
-    let snapshot = snapshot_sqlite(driver.as_ref())
-        .await
-        .map_err(|e| format!("cannot read the schema of {path}: {e}"))?;
-    let served = snapshot
-        .collections
-        .values()
-        .filter(|c| !c.is_system())
-        .count();
+    let readers = args.readers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let driver = Arc::new(LibsqlDriver::open(&path, readers).await.map_err(|e| format!("cannot open {path}: {e}"))?);
+    let snapshot =
+        snapshot_sqlite(driver.as_ref()).await.map_err(|e| format!("cannot read the schema of {path}: {e}"))?;
+    let served = snapshot.collections.values().filter(|c| !c.is_system()).count();
     tracing::info!(collections = served, hash = %&snapshot.hash[..12], "schema mirrored from {path}");
 
     let config = Config {
@@ -81,17 +61,8 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
         max_body_bytes: args.max_payload_size,
         ..Config::default()
     };
-    let app = Arc::new(App::new(
-        snapshot,
-        driver.clone(),
-        Arc::new(SystemHost),
-        config,
-    ));
-    tokio::spawn(watch_schema(
-        app.clone(),
-        driver,
-        Duration::from_secs(args.schema_poll_seconds.max(1)),
-    ));
+    let app = Arc::new(App::new(snapshot, driver.clone(), Arc::new(SystemHost), config));
+    tokio::spawn(watch_schema(app.clone(), driver, Duration::from_secs(args.schema_poll_seconds.max(1))));
 
     let mut router = axum::Router::new().fallback(handle).with_state(app);
     if let Some(origins) = &args.cors_origin {
@@ -100,15 +71,9 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
     router = router.layer(tower_http::trace::TraceLayer::new_for_http());
 
     let addr = std::net::SocketAddr::new(args.host, args.port);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    Ok(BoundServer {
-        addr,
-        listener,
-        router,
-    })
+    Ok(BoundServer { addr, listener, router })
 }
 
 /// Converts axum's request to the core's `http::Request<Bytes>` and back.
@@ -116,26 +81,19 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let response = match axum::body::to_bytes(body, app.config.max_body_bytes).await {
         Ok(bytes) => crate::rest::handle(&app, http::Request::from_parts(parts, bytes)).await,
-        Err(_) => crate::rest::response::error(&ApiError::new(
-            ErrorCode::ContentTooLarge,
-            "Uploaded content is too large.",
-        )),
+        Err(_) => {
+            crate::rest::response::error(&ApiError::new(ErrorCode::ContentTooLarge, "Uploaded content is too large."))
+        }
     };
     response.map(axum::body::Body::from)
 }
 
 fn cors(origins: &str) -> CorsLayer {
-    let layer = CorsLayer::new()
-        .allow_methods(Any)
-        .allow_headers(Any)
-        .max_age(Duration::from_secs(18_000));
+    let layer = CorsLayer::new().allow_methods(Any).allow_headers(Any).max_age(Duration::from_secs(18_000));
     if origins.trim() == "*" {
         return layer.allow_origin(Any);
     }
-    let list = origins
-        .split(',')
-        .filter_map(|o| o.trim().parse().ok())
-        .collect::<Vec<_>>();
+    let list = origins.split(',').filter_map(|o| o.trim().parse().ok()).collect::<Vec<_>>();
     layer.allow_origin(AllowOrigin::list(list))
 }
 
@@ -174,8 +132,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -187,18 +144,10 @@ async fn shutdown_signal() {
 
 /// Seeds the demo data set into `path` when it holds no tables yet.
 async fn seed_demo_if_empty(path: &str, articles: u64) -> anyhow_like::Result<()> {
-    let db = libsql::Builder::new_local(path)
-        .build()
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = libsql::Builder::new_local(path).build().await.map_err(|e| e.to_string())?;
     let conn = db.connect().map_err(|e| e.to_string())?;
-    let mut rows = conn
-        .query(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-            (),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut rows =
+        conn.query("SELECT count(*) FROM sqlite_master WHERE type = 'table'", ()).await.map_err(|e| e.to_string())?;
     let tables = match rows.next().await.map_err(|e| e.to_string())? {
         Some(r) => r.get::<i64>(0).unwrap_or(0),
         None => 0,
@@ -213,10 +162,7 @@ async fn seed_demo_if_empty(path: &str, articles: u64) -> anyhow_like::Result<()
             .map_err(|e| e.to_string())?
             .is_some();
         if !has_demo {
-            return Err(format!(
-                "--demo: {path} already holds other tables; use an empty or new file"
-            )
-            .into());
+            return Err(format!("--demo: {path} already holds other tables; use an empty or new file").into());
         }
         tracing::info!("--demo: {path} already holds the demo data set");
         return Ok(());
@@ -235,13 +181,8 @@ pub async fn load_demo(conn: &libsql::Connection, articles: u64) -> anyhow_like:
         }
     };
     eprintln!("Loading the demo data set ({articles} articles)...");
-    crate::fixtures::load(conn, &size, &mut progress)
-        .await
-        .map_err(|e| e.to_string())?;
-    eprintln!(
-        "Demo data loaded in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    crate::fixtures::load(conn, &size, &mut progress).await.map_err(|e| e.to_string())?;
+    eprintln!("Demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -194,17 +194,10 @@ impl Operator {
     ];
 
     pub fn from_name(name: &str) -> Option<Operator> {
-        Operator::ALL
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(op, _)| *op)
+        Operator::ALL.iter().find(|(_, n)| *n == name).map(|(op, _)| *op)
     }
 
     pub fn name(self) -> &'static str {
-        Operator::ALL
-            .iter()
-            .find(|(op, _)| *op == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("_eq")
+        Operator::ALL.iter().find(|(op, _)| *op == self).map(|(_, n)| *n).unwrap_or("_eq")
     }
 }

@@ -13,9 +13,7 @@ pub fn parse_query_string(raw: &str) -> ApiResult<Query> {
 
 /// Parses a query given as JSON (the SEARCH body's `query`, batch `{query}`).
 pub fn parse_query_json(v: &Json) -> ApiResult<Query> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| ApiError::invalid_query("Query has to be an object"))?;
+    let obj = v.as_object().ok_or_else(|| ApiError::invalid_query("Query has to be an object"))?;
     parse_params(&Json::Object(obj.clone()), "")
 }
 
@@ -37,14 +35,8 @@ fn parse_params(params: &Json, prefix: &str) -> ApiResult<Query> {
         q.sort = csv_list(v, "sort")?
             .into_iter()
             .map(|s| match s.strip_prefix('-') {
-                Some(rest) => SortKey {
-                    path: rest.to_string(),
-                    descending: true,
-                },
-                None => SortKey {
-                    path: s,
-                    descending: false,
-                },
+                Some(rest) => SortKey { path: rest.to_string(), descending: true },
+                None => SortKey { path: s, descending: false },
             })
             .collect();
     }
@@ -72,12 +64,7 @@ fn parse_params(params: &Json, prefix: &str) -> ApiResult<Query> {
     if let Some(v) = get("meta") {
         for m in csv_list(v, "meta")? {
             match m.as_str() {
-                "*" => {
-                    q.meta = Meta {
-                        total_count: true,
-                        filter_count: true,
-                    }
-                }
+                "*" => q.meta = Meta { total_count: true, filter_count: true },
                 "total_count" => q.meta.total_count = true,
                 "filter_count" => q.meta.filter_count = true,
                 _ => {}
@@ -102,15 +89,12 @@ fn parse_params(params: &Json, prefix: &str) -> ApiResult<Query> {
 /// A parameter that may be nested already or a JSON string.
 fn json_param(v: &Json, name: &str) -> ApiResult<Json> {
     match v {
-        Json::String(s) if s.trim_start().starts_with(['{', '[']) => serde_json::from_str(s)
-            .map_err(|_| ApiError::invalid_query(format!("Invalid JSON for {name} object"))),
+        Json::String(s) if s.trim_start().starts_with(['{', '[']) => {
+            serde_json::from_str(s).map_err(|_| ApiError::invalid_query(format!("Invalid JSON for {name} object")))
+        }
         Json::String(s) if s.is_empty() => Ok(Json::Null),
-        Json::String(_)
-            if name == "aggregate" || name == "filter" || name == "deep" || name == "alias" =>
-        {
-            Err(ApiError::invalid_query(format!(
-                "Invalid JSON for {name} object"
-            )))
+        Json::String(_) if name == "aggregate" || name == "filter" || name == "deep" || name == "alias" => {
+            Err(ApiError::invalid_query(format!("Invalid JSON for {name} object")))
         }
         other => Ok(other.clone()),
     }
@@ -122,8 +106,8 @@ fn csv_list(v: &Json, name: &str) -> ApiResult<Vec<String>> {
     let mut out = Vec::new();
     match v {
         Json::String(s) if s.trim_start().starts_with('[') => {
-            let parsed: Json = serde_json::from_str(s)
-                .map_err(|_| ApiError::invalid_query(format!("Invalid JSON for {name}")))?;
+            let parsed: Json =
+                serde_json::from_str(s).map_err(|_| ApiError::invalid_query(format!("Invalid JSON for {name}")))?;
             return csv_list(&parsed, name);
         }
         Json::String(s) => out.extend(s.split(',').map(str::to_string)),
@@ -133,17 +117,9 @@ fn csv_list(v: &Json, name: &str) -> ApiResult<Vec<String>> {
             }
         }
         Json::Null => {}
-        _ => {
-            return Err(ApiError::invalid_query(format!(
-                "\"{name}\" has to be a string or an array"
-            )))
-        }
+        _ => return Err(ApiError::invalid_query(format!("\"{name}\" has to be a string or an array"))),
     }
-    Ok(out
-        .into_iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect())
+    Ok(out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
 }
 
 fn scalar_text(v: &Json, name: &str) -> ApiResult<String> {
@@ -151,9 +127,7 @@ fn scalar_text(v: &Json, name: &str) -> ApiResult<String> {
         Json::String(s) => Ok(s.clone()),
         Json::Number(n) => Ok(n.to_string()),
         Json::Array(items) if items.len() == 1 => scalar_text(&items[0], name),
-        _ => Err(ApiError::invalid_query(format!(
-            "\"{name}\" has to be a string"
-        ))),
+        _ => Err(ApiError::invalid_query(format!("\"{name}\" has to be a string"))),
     }
 }
 
@@ -176,9 +150,8 @@ fn parse_aggregate(v: &Json) -> ApiResult<Vec<Aggregate>> {
     };
     let mut out = Vec::new();
     for (func_name, fields) in obj {
-        let func = AggregateFunc::from_name(func_name).ok_or_else(|| {
-            ApiError::invalid_query(format!("\"{func_name}\" is not a valid aggregate function"))
-        })?;
+        let func = AggregateFunc::from_name(func_name)
+            .ok_or_else(|| ApiError::invalid_query(format!("\"{func_name}\" is not a valid aggregate function")))?;
         for field in csv_list(fields, "aggregate")? {
             out.push(Aggregate { func, field });
         }
@@ -193,13 +166,10 @@ fn parse_alias(v: &Json) -> ApiResult<std::collections::BTreeMap<String, String>
     };
     for (name, target) in obj {
         if name.contains('.') {
-            return Err(ApiError::invalid_query(format!(
-                "Alias \"{name}\" can't contain a period"
-            )));
+            return Err(ApiError::invalid_query(format!("Alias \"{name}\" can't contain a period")));
         }
-        let target = target.as_str().ok_or_else(|| {
-            ApiError::invalid_query(format!("Alias \"{name}\" has to name a field"))
-        })?;
+        let target =
+            target.as_str().ok_or_else(|| ApiError::invalid_query(format!("Alias \"{name}\" has to name a field")))?;
         out.insert(name.clone(), target.to_string());
     }
     Ok(out)
@@ -214,16 +184,11 @@ fn parse_deep(v: &Json) -> ApiResult<std::collections::BTreeMap<String, Query>> 
     };
     for (field, spec) in obj {
         let Some(spec_obj) = spec.as_object() else {
-            return Err(ApiError::invalid_query(format!(
-                "\"deep\" for \"{field}\" has to be an object"
-            )));
+            return Err(ApiError::invalid_query(format!("\"deep\" for \"{field}\" has to be an object")));
         };
         let mut sub = parse_params(spec, "_")?;
-        let nested: Map<String, Json> = spec_obj
-            .iter()
-            .filter(|(k, _)| !k.starts_with('_'))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let nested: Map<String, Json> =
+            spec_obj.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect();
         sub.deep = parse_deep(&Json::Object(nested))?;
         out.insert(field.clone(), sub);
     }
@@ -262,20 +227,14 @@ fn filter_list(v: &Json, op: &str) -> ApiResult<Vec<Filter>> {
         Json::Array(items) => items.iter().collect(),
         // qs gives an object for indices above 20.
         Json::Object(obj) => obj.values().collect(),
-        _ => {
-            return Err(ApiError::invalid_query(format!(
-                "\"{op}\" has to be an array"
-            )))
-        }
+        _ => return Err(ApiError::invalid_query(format!("\"{op}\" has to be an array"))),
     };
     items
         .into_iter()
         .filter_map(|item| match item {
             Json::Object(o) if o.is_empty() => None,
             Json::Object(o) => Some(filter_level(o)),
-            _ => Some(Err(ApiError::invalid_query(format!(
-                "Items of \"{op}\" have to be objects"
-            )))),
+            _ => Some(Err(ApiError::invalid_query(format!("Items of \"{op}\" have to be objects")))),
         })
         .collect()
 }
@@ -296,36 +255,18 @@ fn field_filter(field: &str, value: &Json) -> ApiResult<Filter> {
                 let parts = match v {
                     Json::Array(items) => items.iter().collect::<Vec<_>>(),
                     Json::Object(o) => o.values().collect(),
-                    _ => {
-                        return Err(ApiError::invalid_query(format!(
-                            "\"{k}\" has to be an array"
-                        )))
-                    }
+                    _ => return Err(ApiError::invalid_query(format!("\"{k}\" has to be an array"))),
                 };
-                let subs = parts
-                    .into_iter()
-                    .map(|p| field_filter(field, p))
-                    .collect::<ApiResult<Vec<_>>>()?;
-                nodes.push(if k == "_and" {
-                    Filter::And(subs)
-                } else {
-                    Filter::Or(subs)
-                });
+                let subs = parts.into_iter().map(|p| field_filter(field, p)).collect::<ApiResult<Vec<_>>>()?;
+                nodes.push(if k == "_and" { Filter::And(subs) } else { Filter::Or(subs) });
             }
             "_some" | "_none" => {
                 let sub = match v {
                     Json::Object(o) if !o.is_empty() => filter_level(o)?,
                     _ => Filter::And(Vec::new()),
                 };
-                let cond = if k == "_some" {
-                    Condition::Some(Box::new(sub))
-                } else {
-                    Condition::None(Box::new(sub))
-                };
-                nodes.push(Filter::Field {
-                    key: field.to_string(),
-                    cond,
-                });
+                let cond = if k == "_some" { Condition::Some(Box::new(sub)) } else { Condition::None(Box::new(sub)) };
+                nodes.push(Filter::Field { key: field.to_string(), cond });
             }
             op_name if op_name.starts_with('_') => {
                 let op = Operator::from_name(op_name).ok_or_else(|| unknown_operator(op_name))?;
@@ -337,10 +278,8 @@ fn field_filter(field: &str, value: &Json) -> ApiResult<Filter> {
         }
     }
     if !nested.is_empty() {
-        nodes.push(Filter::Field {
-            key: field.to_string(),
-            cond: Condition::Related(Box::new(filter_level(&nested)?)),
-        });
+        nodes
+            .push(Filter::Field { key: field.to_string(), cond: Condition::Related(Box::new(filter_level(&nested)?)) });
     }
     Ok(match nodes.len() {
         1 => nodes.remove(0),
@@ -349,10 +288,7 @@ fn field_filter(field: &str, value: &Json) -> ApiResult<Filter> {
 }
 
 fn op_filter(field: &str, op: Operator, value: Json) -> Filter {
-    Filter::Field {
-        key: field.to_string(),
-        cond: Condition::Op { op, value },
-    }
+    Filter::Field { key: field.to_string(), cond: Condition::Op { op, value } }
 }
 
 /// One operator with its value normalised (Directus semantics).
@@ -362,21 +298,14 @@ fn operator(field: &str, op: Operator, raw: &Json) -> ApiResult<Filter> {
     Ok(match op {
         In | Nin | Between | Nbetween => {
             let list = match value {
-                Json::String(s) => Json::Array(
-                    s.split(',')
-                        .map(|x| coerce(Json::String(x.to_string())))
-                        .collect(),
-                ),
+                Json::String(s) => Json::Array(s.split(',').map(|x| coerce(Json::String(x.to_string()))).collect()),
                 Json::Array(items) => Json::Array(items.into_iter().map(coerce).collect()),
                 Json::Object(o) => Json::Array(o.into_iter().map(|(_, v)| coerce(v)).collect()),
                 Json::Null => Json::Array(Vec::new()),
                 other => Json::Array(vec![other]),
             };
             if matches!(op, Between | Nbetween) && list.as_array().map(Vec::len) != Some(2) {
-                return Err(ApiError::invalid_query(format!(
-                    "\"{}\" has to have exactly two values",
-                    op.name()
-                )));
+                return Err(ApiError::invalid_query(format!("\"{}\" has to have exactly two values", op.name())));
             }
             op_filter(field, op, list)
         }
@@ -415,15 +344,8 @@ fn coerce(v: Json) -> Json {
 }
 
 fn unknown_operator(op: &str) -> ApiError {
-    let known_but_unsupported = [
-        "_json",
-        "_intersects",
-        "_nintersects",
-        "_intersects_bbox",
-        "_nintersects_bbox",
-        "_regex",
-        "_submitted",
-    ];
+    let known_but_unsupported =
+        ["_json", "_intersects", "_nintersects", "_intersects_bbox", "_nintersects_bbox", "_regex", "_submitted"];
     if known_but_unsupported.contains(&op) {
         ApiError::invalid_query(format!("The filter operator \"{op}\" is not supported yet"))
     } else {
@@ -443,10 +365,7 @@ mod tests {
     #[test]
     fn issue_example() {
         let q = parse_query_string("fields=id,title,author.name,tags.tags_id.name&filter[status][_eq]=published&filter[author][name][_starts_with]=A&sort=-published_at&limit=20&meta=*").unwrap();
-        assert_eq!(
-            q.fields.unwrap(),
-            ["id", "title", "author.name", "tags.tags_id.name"]
-        );
+        assert_eq!(q.fields.unwrap(), ["id", "title", "author.name", "tags.tags_id.name"]);
         assert_eq!(
             q.filter.unwrap(),
             Filter::And(vec![
@@ -457,54 +376,26 @@ mod tests {
                 },
             ])
         );
-        assert_eq!(
-            q.sort,
-            [SortKey {
-                path: "published_at".into(),
-                descending: true
-            }]
-        );
-        assert_eq!(
-            (q.limit, q.meta),
-            (
-                Some(20),
-                Meta {
-                    total_count: true,
-                    filter_count: true
-                }
-            )
-        );
-        let q =
-            parse_query_string("aggregate[count]=*&groupBy[]=status&groupBy[]=year(published_at)")
-                .unwrap();
-        assert_eq!(
-            q.aggregate,
-            [Aggregate {
-                func: AggregateFunc::Count,
-                field: "*".into()
-            }]
-        );
+        assert_eq!(q.sort, [SortKey { path: "published_at".into(), descending: true }]);
+        assert_eq!((q.limit, q.meta), (Some(20), Meta { total_count: true, filter_count: true }));
+        let q = parse_query_string("aggregate[count]=*&groupBy[]=status&groupBy[]=year(published_at)").unwrap();
+        assert_eq!(q.aggregate, [Aggregate { func: AggregateFunc::Count, field: "*".into() }]);
         assert_eq!(q.group_by, ["status", "year(published_at)"]);
     }
 
     #[test]
     fn json_and_qs_forms_agree() {
-        let a =
-            parse_query_string(r#"filter={"_or":[{"a":{"_eq":1}},{"b":{"_in":"1,2"}}]}"#).unwrap();
+        let a = parse_query_string(r#"filter={"_or":[{"a":{"_eq":1}},{"b":{"_in":"1,2"}}]}"#).unwrap();
         let b = parse_query_string("filter[_or][0][a][_eq]=1&filter[_or][1][b][_in]=1,2").unwrap();
         assert_eq!(a.filter.as_ref().map(|_| ()), b.filter.as_ref().map(|_| ()));
-        let Some(Filter::Or(items)) = b.filter else {
-            panic!()
-        };
+        let Some(Filter::Or(items)) = b.filter else { panic!() };
         assert_eq!(items[1], f("b", Operator::In, json!(["1", "2"])));
     }
 
     #[test]
     fn normalises_operators() {
-        let q = parse_query_string(
-            "filter[a][_null]=false&filter[b][_between]=1,5&filter[c]=null&filter[d][_eq]=true",
-        )
-        .unwrap();
+        let q = parse_query_string("filter[a][_null]=false&filter[b][_between]=1,5&filter[c]=null&filter[d][_eq]=true")
+            .unwrap();
         assert_eq!(
             q.filter.unwrap(),
             Filter::And(vec![
@@ -523,14 +414,10 @@ mod tests {
 
     #[test]
     fn hoists_logical_operators_inside_a_field() {
-        let q =
-            parse_query_string(r#"filter={"title":{"_or":[{"_eq":"a"},{"_eq":"b"}]}}"#).unwrap();
+        let q = parse_query_string(r#"filter={"title":{"_or":[{"_eq":"a"},{"_eq":"b"}]}}"#).unwrap();
         assert_eq!(
             q.filter.unwrap(),
-            Filter::Or(vec![
-                f("title", Operator::Eq, json!("a")),
-                f("title", Operator::Eq, json!("b"))
-            ])
+            Filter::Or(vec![f("title", Operator::Eq, json!("a")), f("title", Operator::Eq, json!("b"))])
         );
     }
 
@@ -541,13 +428,7 @@ mod tests {
         assert_eq!(d.limit, Some(2));
         assert!(d.deep["author"].filter.is_some());
         assert_eq!(q.alias["w"], "author");
-        assert!(matches!(
-            q.filter,
-            Some(Filter::Field {
-                cond: Condition::None(_),
-                ..
-            })
-        ));
+        assert!(matches!(q.filter, Some(Filter::Field { cond: Condition::None(_), .. })));
         assert!(parse_query_string("alias[a.b]=x").is_err());
     }
 

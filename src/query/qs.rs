@@ -31,9 +31,7 @@ pub fn parse(raw: &str) -> Value {
 
 fn decode(s: &str) -> String {
     let plus = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned()
 }
 
 /// `filter[a][b]` → `["filter", "a", "b"]`; `x[]` → `["x", ""]`. Text after
@@ -72,11 +70,7 @@ fn insert(node: &mut Map<String, Value>, path: &[String], value: Value) {
         Some(x) => x,
         None => return,
     };
-    let key = if head.is_empty() {
-        next_index(node)
-    } else {
-        head.clone()
-    };
+    let key = if head.is_empty() { next_index(node) } else { head.clone() };
     if rest.is_empty() {
         match node.get_mut(&key) {
             // A repeated plain key collects its values (`fields=a&fields=b`).
@@ -109,12 +103,7 @@ fn insert(node: &mut Map<String, Value>, path: &[String], value: Value) {
 }
 
 fn next_index(obj: &Map<String, Value>) -> String {
-    let n = obj
-        .keys()
-        .filter_map(|k| k.parse::<usize>().ok())
-        .map(|i| i + 1)
-        .max()
-        .unwrap_or(0);
+    let n = obj.keys().filter_map(|k| k.parse::<usize>().ok()).map(|i| i + 1).max().unwrap_or(0);
     n.to_string()
 }
 
@@ -125,18 +114,11 @@ fn compact_arrays(v: &mut Value) {
             for child in obj.values_mut() {
                 compact_arrays(child);
             }
-            let indices: Option<Vec<usize>> = obj
-                .keys()
-                .map(|k| k.parse::<usize>().ok().filter(|_| !k.starts_with('+')))
-                .collect();
-            if let Some(mut idx) =
-                indices.filter(|i| !i.is_empty() && i.iter().all(|&x| x <= MAX_ARRAY_INDEX))
-            {
+            let indices: Option<Vec<usize>> =
+                obj.keys().map(|k| k.parse::<usize>().ok().filter(|_| !k.starts_with('+'))).collect();
+            if let Some(mut idx) = indices.filter(|i| !i.is_empty() && i.iter().all(|&x| x <= MAX_ARRAY_INDEX)) {
                 idx.sort_unstable();
-                let items = idx
-                    .iter()
-                    .filter_map(|i| obj.get(&i.to_string()).cloned())
-                    .collect();
+                let items = idx.iter().filter_map(|i| obj.get(&i.to_string()).cloned()).collect();
                 *v = Value::Array(items);
             }
         }
@@ -152,23 +134,14 @@ mod tests {
 
     #[test]
     fn nests_brackets() {
-        assert_eq!(
-            parse("filter[title][_eq]=x&limit=2"),
-            json!({"filter": {"title": {"_eq": "x"}}, "limit": "2"})
-        );
-        assert_eq!(
-            parse("groupBy[]=a&groupBy[]=b"),
-            json!({"groupBy": ["a", "b"]})
-        );
+        assert_eq!(parse("filter[title][_eq]=x&limit=2"), json!({"filter": {"title": {"_eq": "x"}}, "limit": "2"}));
+        assert_eq!(parse("groupBy[]=a&groupBy[]=b"), json!({"groupBy": ["a", "b"]}));
         assert_eq!(
             parse("filter[_and][1][b][_eq]=2&filter[_and][0][a][_eq]=1"),
             json!({"filter": {"_and": [{"a": {"_eq": "1"}}, {"b": {"_eq": "2"}}]}})
         );
         assert_eq!(parse("fields=a&fields=b"), json!({"fields": ["a", "b"]}));
-        assert_eq!(
-            parse("filter%5Bstatus%5D%5B_eq%5D=a+b%26c"),
-            json!({"filter": {"status": {"_eq": "a b&c"}}})
-        );
+        assert_eq!(parse("filter%5Bstatus%5D%5B_eq%5D=a+b%26c"), json!({"filter": {"status": {"_eq": "a b&c"}}}));
         assert_eq!(parse("x[25]=a"), json!({"x": {"25": "a"}}));
         assert_eq!(parse("a[b=1"), json!({"a[b": "1"}));
     }

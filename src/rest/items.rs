@@ -35,13 +35,9 @@ pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResul
             match body.get("keys") {
                 Some(keys) => {
                     let keys = key_list(coll, keys)?;
-                    Ok(response::json_text(
-                        svc::read_keys(app, s, coll, &q, &keys).await?,
-                    ))
+                    Ok(response::json_text(svc::read_keys(app, s, coll, &q, &keys).await?))
                 }
-                None => Ok(response::json_text(
-                    svc::read_list(app, s, coll, QuerySource::Parsed(&q)).await?,
-                )),
+                None => Ok(response::json_text(svc::read_list(app, s, coll, QuerySource::Parsed(&q)).await?)),
             }
         }
         Method::POST => {
@@ -55,9 +51,7 @@ pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResul
                     let key = svc::create_one(app, s, coll, &body).await?;
                     reread_one(app, s, coll, &query, key).await
                 }
-                _ => Err(ApiError::invalid_payload(
-                    "Payload has to be an object or an array of objects",
-                )),
+                _ => Err(ApiError::invalid_payload("Payload has to be an object or an array of objects")),
             }
         }
         Method::PATCH if coll.singleton => {
@@ -70,16 +64,12 @@ pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResul
             let keys = match &body {
                 Json::Array(items) => svc::update_batch(app, s, coll, items).await?,
                 Json::Object(o) => {
-                    let data = o
-                        .get("data")
-                        .ok_or_else(|| ApiError::invalid_payload("\"data\" is required"))?;
+                    let data = o.get("data").ok_or_else(|| ApiError::invalid_payload("\"data\" is required"))?;
                     let keys = batch_keys(app, s, coll, o).await?;
                     svc::update_keys(app, s, coll, &keys, data).await?
                 }
                 _ => {
-                    return Err(ApiError::invalid_payload(
-                        "Payload has to be an array or {keys, data} / {query, data}",
-                    ))
+                    return Err(ApiError::invalid_payload("Payload has to be an array or {keys, data} / {query, data}"))
                 }
             };
             reread_many(app, s, coll, &query, &keys).await
@@ -89,11 +79,7 @@ pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResul
             let keys = match &body {
                 Json::Array(_) => key_list(coll, &body)?,
                 Json::Object(o) => batch_keys(app, s, coll, o).await?,
-                _ => {
-                    return Err(ApiError::invalid_payload(
-                        "Payload has to be an array of keys or {keys} / {query}",
-                    ))
-                }
+                _ => return Err(ApiError::invalid_payload("Payload has to be an array of keys or {keys} / {query}")),
             };
             svc::delete_keys(app, s, coll, &keys).await?;
             Ok(response::no_content())
@@ -102,21 +88,14 @@ pub async fn collection(app: &App, req: &Request<Bytes>, name: &str) -> ApiResul
     }
 }
 
-pub async fn item(
-    app: &App,
-    req: &Request<Bytes>,
-    name: &str,
-    id: &str,
-) -> ApiResult<HttpResponse> {
+pub async fn item(app: &App, req: &Request<Bytes>, name: &str, id: &str) -> ApiResult<HttpResponse> {
     let schema = app.schema();
     let coll = served_collection(&schema, name)?;
     let key = svc::key_value(coll, &Json::String(id.to_string()))?;
     let s = &schema;
     if *req.method() == Method::GET {
         let source = QuerySource::Url(req.uri().query().unwrap_or(""));
-        return Ok(response::json_text(
-            svc::read_item(app, s, coll, source, key).await?,
-        ));
+        return Ok(response::json_text(svc::read_item(app, s, coll, source, key).await?));
     }
     let query = url_query(req)?;
     match *req.method() {
@@ -143,16 +122,12 @@ async fn batch_keys(
     match (body.get("keys"), body.get("query")) {
         (Some(keys), _) => key_list(coll, keys),
         (None, Some(q)) => svc::keys_for_query(app, s, coll, &parse_query_json(q)?).await,
-        (None, None) => Err(ApiError::invalid_payload(
-            "Either \"keys\" or \"query\" is required",
-        )),
+        (None, None) => Err(ApiError::invalid_payload("Either \"keys\" or \"query\" is required")),
     }
 }
 
 fn key_list(coll: &Collection, keys: &Json) -> ApiResult<Vec<crate::db::Value>> {
-    let arr = keys
-        .as_array()
-        .ok_or_else(|| ApiError::invalid_payload("\"keys\" has to be an array"))?;
+    let arr = keys.as_array().ok_or_else(|| ApiError::invalid_payload("\"keys\" has to be an array"))?;
     arr.iter().map(|k| svc::key_value(coll, k)).collect()
 }
 
@@ -177,9 +152,7 @@ async fn reread_many(
     query: &Query,
     keys: &[crate::db::Value],
 ) -> ApiResult<HttpResponse> {
-    Ok(response::json_text(
-        svc::read_keys(app, s, coll, query, keys).await?,
-    ))
+    Ok(response::json_text(svc::read_keys(app, s, coll, query, keys).await?))
 }
 
 fn url_query(req: &Request<Bytes>) -> ApiResult<Query> {
@@ -192,20 +165,12 @@ fn json_body(req: &Request<Bytes>) -> ApiResult<Json> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid_payload("Payload is empty"));
     }
-    let content_type = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("application/json")
-    {
+    let content_type = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
         return Err(ApiError::new(
             ErrorCode::UnsupportedMediaType,
             format!("Unsupported media type \"{content_type}\"."),
         ));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid_payload(format!("Invalid JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| ApiError::invalid_payload(format!("Invalid JSON: {e}")))
 }

@@ -28,11 +28,7 @@ pub fn fields(app: &App, coll: Option<&str>, field: Option<&str>) -> ApiResult<H
             Value::Array(coll.fields.iter().map(|f| field_json(coll, f)).collect())
         }
         _ => Value::Array(
-            schema
-                .collections
-                .values()
-                .flat_map(|c| c.fields.iter().map(move |f| field_json(c, f)))
-                .collect(),
+            schema.collections.values().flat_map(|c| c.fields.iter().map(move |f| field_json(c, f))).collect(),
         ),
     };
     Ok(response::json(&json!({ "data": data })))
@@ -43,9 +39,11 @@ pub fn relations(app: &App, coll: Option<&str>, field: Option<&str>) -> ApiResul
     if let Some(c) = coll {
         schema.collection(c).ok_or_else(ApiError::forbidden)?;
     }
-    let mut matching = schema.relations.iter().enumerate().filter(|(_, r)| {
-        coll.is_none_or(|c| r.many_collection == c) && field.is_none_or(|f| r.many_field == f)
-    });
+    let mut matching = schema
+        .relations
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| coll.is_none_or(|c| r.many_collection == c) && field.is_none_or(|f| r.many_field == f));
     let data = match field {
         Some(_) => relation_json(matching.next().ok_or_else(ApiError::forbidden)?),
         None => Value::Array(matching.map(relation_json).collect()),
@@ -78,10 +76,7 @@ fn field_json(c: &Collection, f: &Field) -> Value {
             Some((t, col)) => (Some(t), Some(col)),
             None => (None, None),
         };
-        let data_type = f
-            .db_type
-            .as_deref()
-            .map(|t| t.split('(').next().unwrap_or(t).trim().to_ascii_lowercase());
+        let data_type = f.db_type.as_deref().map(|t| t.split('(').next().unwrap_or(t).trim().to_ascii_lowercase());
         json!({
             "name": f.name,
             "table": c.name,

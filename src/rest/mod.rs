@@ -23,21 +23,14 @@ pub async fn handle(app: &App, req: Request<Bytes>) -> HttpResponse {
 
 async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
     if req.body().len() > app.config.max_body_bytes {
-        return Err(ApiError::new(
-            ErrorCode::ContentTooLarge,
-            "Uploaded content is too large.",
-        ));
+        return Err(ApiError::new(ErrorCode::ContentTooLarge, "Uploaded content is too large."));
     }
     let path = req.uri().path();
     let segments: Vec<String> = path
         .trim_matches('/')
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let method = req.method();
@@ -54,26 +47,16 @@ async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
         ["collections", c] => only(method, &[Method::GET], || meta::collections(app, Some(c))),
         ["fields"] => only(method, &[Method::GET], || meta::fields(app, None, None)),
         ["fields", c] => only(method, &[Method::GET], || meta::fields(app, Some(c), None)),
-        ["fields", c, f] => only(method, &[Method::GET], || {
-            meta::fields(app, Some(c), Some(f))
-        }),
+        ["fields", c, f] => only(method, &[Method::GET], || meta::fields(app, Some(c), Some(f))),
         ["relations"] => only(method, &[Method::GET], || meta::relations(app, None, None)),
-        ["relations", c] => only(method, &[Method::GET], || {
-            meta::relations(app, Some(c), None)
-        }),
-        ["relations", c, f] => only(method, &[Method::GET], || {
-            meta::relations(app, Some(c), Some(f))
-        }),
+        ["relations", c] => only(method, &[Method::GET], || meta::relations(app, Some(c), None)),
+        ["relations", c, f] => only(method, &[Method::GET], || meta::relations(app, Some(c), Some(f))),
         _ => Err(ApiError::route_not_found(path)),
     }
 }
 
 /// Runs `f` when the method is one of `allowed`, else METHOD_NOT_ALLOWED.
-fn only(
-    method: &Method,
-    allowed: &[Method],
-    f: impl FnOnce() -> ApiResult<HttpResponse>,
-) -> ApiResult<HttpResponse> {
+fn only(method: &Method, allowed: &[Method], f: impl FnOnce() -> ApiResult<HttpResponse>) -> ApiResult<HttpResponse> {
     if allowed.contains(method) {
         f()
     } else {

@@ -9,11 +9,7 @@ pub type HttpResponse = Response<Bytes>;
 
 /// `200` with a JSON body given as text (already shaped `{"data": ...}`).
 pub fn json_text(body: String) -> HttpResponse {
-    with_type(
-        StatusCode::OK,
-        "application/json; charset=utf-8",
-        body.into(),
-    )
+    with_type(StatusCode::OK, "application/json; charset=utf-8", body.into())
 }
 
 /// `200` with a JSON value.
@@ -31,19 +27,12 @@ pub fn no_content() -> HttpResponse {
 /// A Directus error body with its status.
 pub fn error(e: &ApiError) -> HttpResponse {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    with_type(
-        status,
-        "application/json; charset=utf-8",
-        e.to_body().to_string().into(),
-    )
+    with_type(status, "application/json; charset=utf-8", e.to_body().to_string().into())
 }
 
 pub fn with_type(status: StatusCode, content_type: &'static str, body: Bytes) -> HttpResponse {
     let mut r = Response::new(body);
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(content_type),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
     r
 }

@@ -8,27 +8,15 @@ use http::StatusCode;
 use serde_json::json;
 
 pub fn ping() -> ApiResult<HttpResponse> {
-    Ok(response::with_type(
-        StatusCode::OK,
-        "text/html; charset=utf-8",
-        "pong".into(),
-    ))
+    Ok(response::with_type(StatusCode::OK, "text/html; charset=utf-8", "pong".into()))
 }
 
 /// `{"status": "ok"}` when the database answers, `error` (503) when not.
 pub async fn health(app: &App) -> HttpResponse {
     let ok = app.driver.query(&Statement::new("SELECT 1")).await.is_ok();
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let body = json!({ "status": if ok { "ok" } else { "error" } });
-    response::with_type(
-        status,
-        "application/health+json; charset=utf-8",
-        body.to_string().into(),
-    )
+    response::with_type(status, "application/health+json; charset=utf-8", body.to_string().into())
 }
 
 /// What Directus shows an unauthenticated caller: the project's public info.

@@ -1,9 +1,7 @@
 //! Turns introspected rows (plus Directus metadata, when present) into a
 //! [`SchemaSnapshot`].
 
-use super::{
-    Collection, DeselectAction, Field, FieldRelation, FieldType, Relation, SchemaSnapshot,
-};
+use super::{Collection, DeselectAction, Field, FieldRelation, FieldType, Relation, SchemaSnapshot};
 use crate::db::{Rows, Value};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -31,11 +29,7 @@ struct RowView<'a> {
 
 impl<'a> RowView<'a> {
     fn get(&self, name: &str) -> &'a Value {
-        self.columns
-            .iter()
-            .position(|c| c == name)
-            .and_then(|i| self.row.get(i))
-            .unwrap_or(&Value::Null)
+        self.columns.iter().position(|c| c == name).and_then(|i| self.row.get(i)).unwrap_or(&Value::Null)
     }
     fn text(&self, name: &str) -> Option<String> {
         match self.get(name) {
@@ -55,10 +49,7 @@ impl<'a> RowView<'a> {
 }
 
 fn rows(r: &Rows) -> impl Iterator<Item = RowView<'_>> {
-    r.rows.iter().map(move |row| RowView {
-        columns: &r.columns,
-        row,
-    })
+    r.rows.iter().map(move |row| RowView { columns: &r.columns, row })
 }
 
 /// One table as read, before relations are attached.
@@ -85,20 +76,14 @@ pub fn build_snapshot(raw: &RawSchema) -> SchemaSnapshot {
 
     let mut collections = BTreeMap::new();
     for (name, table) in &tables {
-        if let Some(c) =
-            build_collection(name, table, &unique, &field_meta, collection_meta.get(name))
-        {
+        if let Some(c) = build_collection(name, table, &unique, &field_meta, collection_meta.get(name)) {
             collections.insert(name.clone(), c);
         }
     }
     let relations = read_relations(raw, &collections);
     attach_relations(&mut collections, &relations);
 
-    let mut snapshot = SchemaSnapshot {
-        collections,
-        relations,
-        hash: String::new(),
-    };
+    let mut snapshot = SchemaSnapshot { collections, relations, hash: String::new() };
     snapshot.rehash();
     snapshot
 }
@@ -136,11 +121,7 @@ fn read_unique(raw: &RawSchema) -> HashSet<(String, String)> {
             by_index.entry((t, i)).or_default().push(c);
         }
     }
-    by_index
-        .into_iter()
-        .filter(|(_, cols)| cols.len() == 1)
-        .map(|((t, _), mut cols)| (t, cols.remove(0)))
-        .collect()
+    by_index.into_iter().filter(|(_, cols)| cols.len() == 1).map(|((t, _), mut cols)| (t, cols.remove(0))).collect()
 }
 
 /// directus_fields rows, keyed by (collection, field).
@@ -160,21 +141,11 @@ fn read_field_meta(raw: &RawSchema) -> HashMap<(String, String), FieldMeta> {
             let key = (r.text("collection")?, r.text("field")?);
             let special = r
                 .text("special")
-                .map(|s| {
-                    s.split(',')
-                        .map(|x| x.trim().to_string())
-                        .filter(|x| !x.is_empty())
-                        .collect()
-                })
+                .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
                 .unwrap_or_default();
             Some((
                 key,
-                FieldMeta {
-                    special,
-                    hidden: r.flag("hidden"),
-                    readonly: r.flag("readonly"),
-                    note: r.text("note"),
-                },
+                FieldMeta { special, hidden: r.flag("hidden"), readonly: r.flag("readonly"), note: r.text("note") },
             ))
         })
         .collect()
@@ -225,9 +196,7 @@ fn build_collection(
         _ => return None,
     };
     // INTEGER PRIMARY KEY is SQLite's rowid alias: the database assigns it.
-    let rowid_alias = |c: &ColumnInfo| {
-        c.name == primary_key && !is_view && c.decl.eq_ignore_ascii_case("integer")
-    };
+    let rowid_alias = |c: &ColumnInfo| c.name == primary_key && !is_view && c.decl.eq_ignore_ascii_case("integer");
     let autoincrement_kw = table.ddl.to_ascii_uppercase().contains("AUTOINCREMENT");
 
     let fields = table
@@ -252,8 +221,7 @@ fn build_collection(
                 max_length,
                 unique: is_pk || unique.contains(&(name.to_string(), c.name.clone())),
                 primary_key: is_pk,
-                auto_increment: rowid_alias(c)
-                    || (is_pk && autoincrement_kw && field_type.is_integer()),
+                auto_increment: rowid_alias(c) || (is_pk && autoincrement_kw && field_type.is_integer()),
                 special,
                 hidden: fm.map(|m| m.hidden).unwrap_or(false),
                 readonly: fm.map(|m| m.readonly).unwrap_or(false),
@@ -297,9 +265,7 @@ fn parse_default(raw: &str, ty: FieldType) -> Json {
         return Json::from(i);
     }
     if let Ok(f) = raw.parse::<f64>() {
-        return serde_json::Number::from_f64(f)
-            .map(Json::Number)
-            .unwrap_or(Json::Null);
+        return serde_json::Number::from_f64(f).map(Json::Number).unwrap_or(Json::Null);
     }
     Json::String(raw.trim_matches(|c| c == '(' || c == ')').to_string())
 }
@@ -322,9 +288,7 @@ fn read_relations(raw: &RawSchema, collections: &BTreeMap<String, Collection>) -
         let (Some(many), Some(one)) = (collections.get(tbl), collections.get(&ref_table)) else {
             continue;
         };
-        let one_primary = fk
-            .text("ref_col")
-            .unwrap_or_else(|| one.primary_key.clone());
+        let one_primary = fk.text("ref_col").unwrap_or_else(|| one.primary_key.clone());
         if many.field(&col).is_none() || one.field(&one_primary).is_none() {
             continue;
         }
@@ -353,14 +317,9 @@ fn read_relations(raw: &RawSchema, collections: &BTreeMap<String, Collection>) -
 
 /// A database made by Directus: directus_relations says which o2m alias
 /// fields exist and adds relations that have no foreign key constraint.
-fn apply_relation_meta(
-    relations: &mut Vec<Relation>,
-    meta_rows: &Rows,
-    collections: &BTreeMap<String, Collection>,
-) {
+fn apply_relation_meta(relations: &mut Vec<Relation>, meta_rows: &Rows, collections: &BTreeMap<String, Collection>) {
     for r in rows(meta_rows) {
-        let (Some(many), Some(many_field)) = (r.text("many_collection"), r.text("many_field"))
-        else {
+        let (Some(many), Some(many_field)) = (r.text("many_collection"), r.text("many_field")) else {
             continue;
         };
         // Many-to-any relations (no one_collection) are not supported yet.
@@ -373,10 +332,7 @@ fn apply_relation_meta(
         if many_c.field(&many_field).is_none() {
             continue;
         }
-        let idx = match relations
-            .iter()
-            .position(|x| x.many_collection == many && x.many_field == many_field)
-        {
+        let idx = match relations.iter().position(|x| x.many_collection == many && x.many_field == many_field) {
             Some(i) => i,
             None => {
                 relations.push(Relation {
@@ -398,9 +354,7 @@ fn apply_relation_meta(
         };
         let rel = &mut relations[idx];
         rel.has_meta = true;
-        rel.one_field = r
-            .text("one_field")
-            .filter(|f| one_c.field(f).map(|x| x.is_alias()).unwrap_or(true));
+        rel.one_field = r.text("one_field").filter(|f| one_c.field(f).map(|x| x.is_alias()).unwrap_or(true));
         rel.junction_field = r.text("junction_field");
         rel.sort_field = r.text("sort_field");
         rel.deselect_action = match r.text("one_deselect_action").as_deref() {
@@ -414,27 +368,16 @@ fn apply_relation_meta(
 /// referenced collection, named after the referencing collection (or
 /// `{collection}_{field}` when that name is taken or ambiguous).
 fn name_reverse_fields(relations: &mut [Relation], collections: &BTreeMap<String, Collection>) {
-    let mut taken: HashSet<(String, String)> = collections
-        .values()
-        .flat_map(|c| {
-            c.fields
-                .iter()
-                .map(move |f| (c.name.clone(), f.name.clone()))
-        })
-        .collect();
+    let mut taken: HashSet<(String, String)> =
+        collections.values().flat_map(|c| c.fields.iter().map(move |f| (c.name.clone(), f.name.clone()))).collect();
     let mut pair_count: HashMap<(String, String), usize> = HashMap::new();
     for r in relations.iter() {
-        *pair_count
-            .entry((r.many_collection.clone(), r.one_collection.clone()))
-            .or_default() += 1;
+        *pair_count.entry((r.many_collection.clone(), r.one_collection.clone())).or_default() += 1;
     }
     for r in relations.iter_mut() {
         let ambiguous = pair_count[&(r.many_collection.clone(), r.one_collection.clone())] > 1;
-        let mut name = if ambiguous {
-            format!("{}_{}", r.many_collection, r.many_field)
-        } else {
-            r.many_collection.clone()
-        };
+        let mut name =
+            if ambiguous { format!("{}_{}", r.many_collection, r.many_field) } else { r.many_collection.clone() };
         if taken.contains(&(r.one_collection.clone(), name.clone())) {
             name = format!("{}_{}", r.many_collection, r.many_field);
         }
@@ -447,9 +390,8 @@ fn name_reverse_fields(relations: &mut [Relation], collections: &BTreeMap<String
 /// Marks m2o fields and adds the o2m alias fields.
 fn attach_relations(collections: &mut BTreeMap<String, Collection>, relations: &[Relation]) {
     for r in relations {
-        if let Some(f) = collections
-            .get_mut(&r.many_collection)
-            .and_then(|c| c.fields.iter_mut().find(|f| f.name == r.many_field))
+        if let Some(f) =
+            collections.get_mut(&r.many_collection).and_then(|c| c.fields.iter_mut().find(|f| f.name == r.many_field))
         {
             f.relation = Some(FieldRelation::ManyToOne {
                 related_collection: r.one_collection.clone(),
@@ -481,12 +423,7 @@ fn attach_relations(collections: &mut BTreeMap<String, Collection>, relations: &
                 unique: false,
                 primary_key: false,
                 auto_increment: false,
-                special: vec![if r.junction_field.is_some() {
-                    "m2m"
-                } else {
-                    "o2m"
-                }
-                .to_string()],
+                special: vec![if r.junction_field.is_some() { "m2m" } else { "o2m" }.to_string()],
                 hidden: false,
                 readonly: false,
                 note: None,

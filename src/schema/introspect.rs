@@ -25,18 +25,10 @@ pub async fn introspect_sqlite(driver: &dyn Driver) -> DbResult<RawSchema> {
     let columns = driver.query(&Statement::new(SQLITE_COLUMNS)).await?;
     let foreign_keys = driver.query(&Statement::new(SQLITE_FOREIGN_KEYS)).await?;
     let unique = driver.query(&Statement::new(SQLITE_UNIQUE)).await?;
-    let tables: std::collections::HashSet<String> = columns
-        .rows
-        .iter()
-        .filter_map(|r| r.first().and_then(|v| v.as_str()).map(str::to_string))
-        .collect();
+    let tables: std::collections::HashSet<String> =
+        columns.rows.iter().filter_map(|r| r.first().and_then(|v| v.as_str()).map(str::to_string)).collect();
     let has_table = |name: &str| tables.contains(name);
-    let mut raw = RawSchema {
-        columns,
-        foreign_keys,
-        unique,
-        ..RawSchema::default()
-    };
+    let mut raw = RawSchema { columns, foreign_keys, unique, ..RawSchema::default() };
     // Directus's metadata tables exist only in databases Directus made.
     for (table, slot) in [
         ("directus_collections", &mut raw.directus_collections),
@@ -44,11 +36,7 @@ pub async fn introspect_sqlite(driver: &dyn Driver) -> DbResult<RawSchema> {
         ("directus_relations", &mut raw.directus_relations),
     ] {
         if has_table(table) {
-            *slot = Some(
-                driver
-                    .query(&Statement::new(format!("SELECT * FROM \"{table}\"")))
-                    .await?,
-            );
+            *slot = Some(driver.query(&Statement::new(format!("SELECT * FROM \"{table}\""))).await?);
         }
     }
     Ok(raw)
@@ -56,7 +44,5 @@ pub async fn introspect_sqlite(driver: &dyn Driver) -> DbResult<RawSchema> {
 
 /// Introspects and builds the snapshot in one go.
 pub async fn snapshot_sqlite(driver: &dyn Driver) -> DbResult<crate::schema::SchemaSnapshot> {
-    Ok(crate::schema::build_snapshot(
-        &introspect_sqlite(driver).await?,
-    ))
+    Ok(crate::schema::build_snapshot(&introspect_sqlite(driver).await?))
 }

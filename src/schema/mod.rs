@@ -71,10 +71,7 @@ pub struct Field {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FieldRelation {
     /// This column holds the key of a row in `related_collection`.
-    ManyToOne {
-        related_collection: String,
-        related_field: String,
-    },
+    ManyToOne { related_collection: String, related_field: String },
     /// Alias field: rows of `related_collection` whose `related_field` holds our key.
     OneToMany {
         related_collection: String,
@@ -162,10 +159,9 @@ impl Field {
 
     pub fn m2o(&self) -> Option<(&str, &str)> {
         match &self.relation {
-            Some(FieldRelation::ManyToOne {
-                related_collection,
-                related_field,
-            }) => Some((related_collection, related_field)),
+            Some(FieldRelation::ManyToOne { related_collection, related_field }) => {
+                Some((related_collection, related_field))
+            }
             _ => None,
         }
     }

@@ -52,10 +52,7 @@ impl FieldType {
     }
 
     pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            FieldType::Integer | FieldType::BigInteger | FieldType::Float | FieldType::Decimal
-        )
+        matches!(self, FieldType::Integer | FieldType::BigInteger | FieldType::Float | FieldType::Decimal)
     }
 
     pub fn is_integer(self) -> bool {
@@ -63,10 +60,7 @@ impl FieldType {
     }
 
     pub fn is_temporal(self) -> bool {
-        matches!(
-            self,
-            FieldType::Date | FieldType::DateTime | FieldType::Time | FieldType::Timestamp
-        )
+        matches!(self, FieldType::Date | FieldType::DateTime | FieldType::Time | FieldType::Timestamp)
     }
 
     /// Types `search` looks into with a case-insensitive substring match.
@@ -79,16 +73,10 @@ impl FieldType {
     pub fn from_sqlite_decl(decl: &str) -> (FieldType, Option<u32>) {
         let lower = decl.trim().to_ascii_lowercase();
         let (base, args) = match lower.find('(') {
-            Some(i) => (
-                lower[..i].trim(),
-                lower[i + 1..].trim_end_matches(')').trim(),
-            ),
+            Some(i) => (lower[..i].trim(), lower[i + 1..].trim_end_matches(')').trim()),
             None => (lower.as_str(), ""),
         };
-        let length = args
-            .split(',')
-            .next()
-            .and_then(|a| a.trim().parse::<u32>().ok());
+        let length = args.split(',').next().and_then(|a| a.trim().parse::<u32>().ok());
         let ty = match base {
             "" => FieldType::Unknown,
             "bigint" | "int8" | "unsigned big int" => FieldType::BigInteger,
@@ -110,11 +98,7 @@ impl FieldType {
             b if b.contains("real") || b.contains("floa") || b.contains("doub") => FieldType::Float,
             _ => FieldType::Unknown,
         };
-        let length = if matches!(ty, FieldType::String | FieldType::Uuid) {
-            length
-        } else {
-            None
-        };
+        let length = if matches!(ty, FieldType::String | FieldType::Uuid) { length } else { None };
         (ty, length)
     }
 
@@ -126,9 +110,7 @@ impl FieldType {
             "uuid" => FieldType::Uuid,
             "cast-json" => FieldType::Json,
             "cast-boolean" => FieldType::Boolean,
-            "o2m" | "m2m" | "m2a" | "alias" | "no-data" | "group" | "translations" | "files" => {
-                FieldType::Alias
-            }
+            "o2m" | "m2m" | "m2a" | "alias" | "no-data" | "group" | "translations" | "files" => FieldType::Alias,
             _ => return None,
         })
     }
@@ -140,30 +122,12 @@ mod tests {
 
     #[test]
     fn maps_declared_types() {
-        assert_eq!(
-            FieldType::from_sqlite_decl("VARCHAR(255)"),
-            (FieldType::String, Some(255))
-        );
-        assert_eq!(
-            FieldType::from_sqlite_decl("INTEGER"),
-            (FieldType::Integer, None)
-        );
-        assert_eq!(
-            FieldType::from_sqlite_decl("BIGINT"),
-            (FieldType::BigInteger, None)
-        );
-        assert_eq!(
-            FieldType::from_sqlite_decl("DECIMAL(10,2)"),
-            (FieldType::Decimal, None)
-        );
-        assert_eq!(
-            FieldType::from_sqlite_decl("CHAR(36)"),
-            (FieldType::Uuid, Some(36))
-        );
-        assert_eq!(
-            FieldType::from_sqlite_decl("datetime"),
-            (FieldType::DateTime, None)
-        );
+        assert_eq!(FieldType::from_sqlite_decl("VARCHAR(255)"), (FieldType::String, Some(255)));
+        assert_eq!(FieldType::from_sqlite_decl("INTEGER"), (FieldType::Integer, None));
+        assert_eq!(FieldType::from_sqlite_decl("BIGINT"), (FieldType::BigInteger, None));
+        assert_eq!(FieldType::from_sqlite_decl("DECIMAL(10,2)"), (FieldType::Decimal, None));
+        assert_eq!(FieldType::from_sqlite_decl("CHAR(36)"), (FieldType::Uuid, Some(36)));
+        assert_eq!(FieldType::from_sqlite_decl("datetime"), (FieldType::DateTime, None));
         assert_eq!(FieldType::from_sqlite_decl(""), (FieldType::Unknown, None));
         assert_eq!(FieldType::from_sqlite_decl("TEXT"), (FieldType::Text, None));
     }

@@ -10,11 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::query::{AggregateFunc, Query};
 use crate::schema::Collection;
 
-pub(super) fn compile<'a>(
-    ctx: &ReadCtx<'a>,
-    coll: &'a Collection,
-    query: &Query,
-) -> ApiResult<Statement> {
+pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
     let mut b = SqlBuilder::new();
     let alias = b.alias();
     let scope = Scope::table(coll, alias.clone());
@@ -27,20 +23,13 @@ pub(super) fn compile<'a>(
         let expr = path_expr(ctx.schema, &scope, path)?;
         inner_cols.push(format!("{expr} AS g{i}"));
         group_refs.push(format!("g{i}"));
-        out_pairs.push(format!(
-            "{}, {}",
-            literal(&output_name(path)),
-            column("r", &format!("g{i}"))
-        ));
+        out_pairs.push(format!("{}, {}", literal(&output_name(path)), column("r", &format!("g{i}"))));
     }
 
     // Aggregates of one function share one output object: {"sum": {"a": 1, "b": 2}}.
     let mut by_func: Vec<(AggregateFunc, Vec<(String, usize)>)> = Vec::new();
     for (i, agg) in query.aggregate.iter().enumerate() {
-        inner_cols.push(format!(
-            "{} AS a{i}",
-            aggregate_sql(coll, &alias, agg.func, &agg.field)?
-        ));
+        inner_cols.push(format!("{} AS a{i}", aggregate_sql(coll, &alias, agg.func, &agg.field)?));
         match by_func.iter_mut().find(|(f, _)| *f == agg.func) {
             Some((_, fields)) => fields.push((agg.field.clone(), i)),
             None => by_func.push((agg.func, vec![(agg.field.clone(), i)])),
@@ -63,33 +52,21 @@ pub(super) fn compile<'a>(
         out_pairs.push(format!("{}, {value}", literal(func.name())));
     }
     if inner_cols.is_empty() {
-        return Err(ApiError::invalid_query(
-            "Aggregate needs at least one function",
-        ));
+        return Err(ApiError::invalid_query("Aggregate needs at least one function"));
     }
 
     let conditions = ctx.conditions(&mut b, &scope, query)?;
-    let group_sql = if group_refs.is_empty() {
-        String::new()
-    } else {
-        format!(" GROUP BY {}", group_refs.join(", "))
-    };
+    let group_sql = if group_refs.is_empty() { String::new() } else { format!(" GROUP BY {}", group_refs.join(", ")) };
     let order = group_order(query, &group_refs);
-    let limit = if group_refs.is_empty() {
-        String::new()
-    } else {
-        ctx.limit_clause(&mut b, query)?
-    };
+    let limit = if group_refs.is_empty() { String::new() } else { ctx.limit_clause(&mut b, query)? };
     let inner = format!(
         "SELECT {} FROM {} AS {alias}{}{group_sql}{order}{limit}",
         inner_cols.join(", "),
         ident(&coll.name),
         where_clause(&conditions)
     );
-    let sql = format!(
-        "SELECT json_group_array(json_object({})) AS {DATA_COLUMN} FROM ({inner}) AS r",
-        out_pairs.join(", ")
-    );
+    let sql =
+        format!("SELECT json_group_array(json_object({})) AS {DATA_COLUMN} FROM ({inner}) AS r", out_pairs.join(", "));
     Ok(b.finish(sql))
 }
 
@@ -104,10 +81,7 @@ fn group_order(query: &Query, group_refs: &[String]) -> String {
         .iter()
         .filter_map(|s| {
             let i = query.group_by.iter().position(|g| *g == s.path)?;
-            Some(format!(
-                "g{i} {}",
-                if s.descending { "DESC" } else { "ASC" }
-            ))
+            Some(format!("g{i} {}", if s.descending { "DESC" } else { "ASC" }))
         })
         .collect();
     if keys.is_empty() {
@@ -116,27 +90,17 @@ fn group_order(query: &Query, group_refs: &[String]) -> String {
     format!(" ORDER BY {}", keys.join(", "))
 }
 
-fn aggregate_sql(
-    coll: &Collection,
-    alias: &str,
-    func: AggregateFunc,
-    name: &str,
-) -> ApiResult<String> {
+fn aggregate_sql(coll: &Collection, alias: &str, func: AggregateFunc, name: &str) -> ApiResult<String> {
     use AggregateFunc::*;
     if name == "*" {
         return match func {
             Count | CountAll => Ok("count(*)".into()),
-            _ => Err(ApiError::invalid_query(format!(
-                "\"{}\" needs a field, not \"*\"",
-                func.name()
-            ))),
+            _ => Err(ApiError::invalid_query(format!("\"{}\" needs a field, not \"*\"", func.name()))),
         };
     }
     let f = field(coll, name)?;
     if f.is_alias() {
-        return Err(ApiError::invalid_query(format!(
-            "Cannot aggregate the one-to-many field \"{name}\""
-        )));
+        return Err(ApiError::invalid_query(format!("Cannot aggregate the one-to-many field \"{name}\"")));
     }
     let c = column(alias, &f.name);
     let numeric_only = matches!(func, Sum | SumDistinct | Avg | AvgDistinct);

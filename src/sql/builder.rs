@@ -35,11 +35,9 @@ impl SqlBuilder {
     }
 
     /// Finishes into a statement.
+    /// Finishes into a statement.
     pub fn finish(self, sql: String) -> Statement {
-        Statement {
-            sql,
-            params: self.params,
-        }
+        Statement { sql, params: self.params }
     }
 }
 
@@ -57,4 +55,73 @@ pub fn column(alias: &str, name: &str) -> String {
 /// `json_object`, which come from the schema or validated aliases).
 pub fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A statement within `max` bound parameters (D1 and Durable-Object SQLite
+/// allow 100): past it, `?N` placeholders become `json_extract(?1, '$[N-1]')`
+/// with every value in one JSON array parameter. Placeholders inside quoted
+/// literals or identifiers are left alone. Drivers with such a limit call it
+/// just before binding, so cached plans keep their plain parameter layout.
+pub fn fit_param_limit(stmt: &Statement, max: usize) -> std::borrow::Cow<'_, Statement> {
+    if stmt.params.len() <= max {
+        return std::borrow::Cow::Borrowed(stmt);
+    }
+    std::borrow::Cow::Owned(pack_params(stmt))
+}
+
+fn pack_params(stmt: &Statement) -> Statement {
+    let mut out = String::with_capacity(stmt.sql.len() + stmt.params.len() * 24);
+    let mut chars = stmt.sql.char_indices().peekable();
+    let mut quote: Option<char> = None;
+    while let Some((_, c)) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '?') => {
+                let mut digits = String::new();
+                while let Some((_, d)) = chars.peek().filter(|(_, d)| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                if let Ok(n) = digits.parse::<usize>() {
+                    out.push_str(&format!("json_extract(?1, '$[{}]')", n - 1));
+                    continue;
+                }
+                out.push('?');
+                out.push_str(&digits);
+                continue;
+            }
+            (None, _) => {}
+        }
+        out.push(c);
+    }
+    let values = serde_json::Value::Array(stmt.params.iter().map(Value::to_json).collect());
+    Statement { sql: out, params: vec![Value::Text(values.to_string())] }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_many_parameters_into_one() {
+        let mut b = SqlBuilder::new();
+        let placeholders: Vec<String> = (0..150).map(|i| b.param(i as i64)).collect();
+        let stmt = b.finish(format!("SELECT '?7' AS \"?8\", {}", placeholders.join(" + ")));
+        let stmt = fit_param_limit(&stmt, 100).into_owned();
+        assert_eq!(stmt.params.len(), 1);
+        assert!(stmt.sql.starts_with("SELECT '?7' AS \"?8\", json_extract(?1, '$[0]') + json_extract(?1, '$[1]')"));
+        assert!(stmt.sql.ends_with("json_extract(?1, '$[149]')"));
+    }
+
+    #[test]
+    fn leaves_small_statements_alone() {
+        let mut b = SqlBuilder::new();
+        let p = b.param("x");
+        assert_eq!(
+            b.finish(format!("SELECT {p}")),
+            Statement { sql: "SELECT ?1".into(), params: vec![Value::Text("x".into())] }
+        );
+    }
 }

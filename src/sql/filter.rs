@@ -17,12 +17,7 @@ pub struct FilterCtx<'a> {
 
 impl<'a> FilterCtx<'a> {
     /// SQL for `filter` evaluated on the row of `scope`.
-    pub fn compile(
-        &self,
-        b: &mut SqlBuilder,
-        scope: &Scope<'a>,
-        filter: &Filter,
-    ) -> ApiResult<String> {
+    pub fn compile(&self, b: &mut SqlBuilder, scope: &Scope<'a>, filter: &Filter) -> ApiResult<String> {
         match filter {
             Filter::And(items) => self.join(b, scope, items, " AND ", "1=1"),
             Filter::Or(items) => self.join(b, scope, items, " OR ", "1=0"),
@@ -41,26 +36,15 @@ impl<'a> FilterCtx<'a> {
         if items.is_empty() {
             return Ok(empty.to_string());
         }
-        let parts = items
-            .iter()
-            .map(|f| self.compile(b, scope, f))
-            .collect::<ApiResult<Vec<_>>>()?;
-        Ok(format!("({})", parts.join(sep)))
+        let parts = items.iter().map(|f| self.compile(b, scope, f)).collect::<ApiResult<Vec<_>>>()?;
+        Ok(balanced(&parts, sep))
     }
 
-    fn condition(
-        &self,
-        b: &mut SqlBuilder,
-        scope: &Scope<'a>,
-        key: &str,
-        cond: &Condition,
-    ) -> ApiResult<String> {
+    fn condition(&self, b: &mut SqlBuilder, scope: &Scope<'a>, key: &str, cond: &Condition) -> ApiResult<String> {
         if let Some((func, arg)) = parse_call(key)? {
             let expr = call_sql(self.schema, scope, func, arg)?;
             let Condition::Op { op, value } = cond else {
-                return Err(ApiError::invalid_query(format!(
-                    "\"{key}\" can only be compared with an operator"
-                )));
+                return Err(ApiError::invalid_query(format!("\"{key}\" can only be compared with an operator")));
             };
             return compare(b, &expr, *op, value, &Operand::Function(key));
         }
@@ -76,9 +60,7 @@ impl<'a> FilterCtx<'a> {
                 compare(b, &expr, *op, value, &Operand::Field(f, self.now_ms))
             }
             Condition::Related(sub) => match &f.relation {
-                Some(FieldRelation::ManyToOne { .. }) => {
-                    self.compile(b, &scope.follow_m2o(self.schema, f)?, sub)
-                }
+                Some(FieldRelation::ManyToOne { .. }) => self.compile(b, &scope.follow_m2o(self.schema, f)?, sub),
                 Some(FieldRelation::OneToMany { .. }) => self.exists(b, scope, f, sub, false),
                 None => Err(ApiError::invalid_query(format!(
                     "Field \"{key}\" is not a relation and cannot take a nested filter"
@@ -98,21 +80,13 @@ impl<'a> FilterCtx<'a> {
         sub: &Filter,
         negate: bool,
     ) -> ApiResult<String> {
-        let Some(FieldRelation::OneToMany {
-            related_collection,
-            related_field,
-            ..
-        }) = &f.relation
-        else {
+        let Some(FieldRelation::OneToMany { related_collection, related_field, .. }) = &f.relation else {
             return Err(ApiError::invalid_query(format!(
                 "_some and _none need a one-to-many field, \"{}\" is not one",
                 f.name
             )));
         };
-        let child = self
-            .schema
-            .collection(related_collection)
-            .ok_or_else(ApiError::forbidden)?;
+        let child = self.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
         let alias = b.alias();
         let inner = self.compile(b, &Scope::table(child, alias.clone()), sub)?;
         Ok(format!(
@@ -158,24 +132,16 @@ impl Operand<'_> {
         };
         match n {
             Some(crate::db::Value::Integer(i)) => Ok(Json::from(i)),
-            Some(crate::db::Value::Real(x)) => Ok(serde_json::Number::from_f64(x)
-                .map(Json::Number)
-                .unwrap_or(Json::Null)),
-            _ => Err(ApiError::invalid_query(format!(
-                "Invalid numeric value {v}"
-            ))),
+            Some(crate::db::Value::Real(x)) => {
+                Ok(serde_json::Number::from_f64(x).map(Json::Number).unwrap_or(Json::Null))
+            }
+            _ => Err(ApiError::invalid_query(format!("Invalid numeric value {v}"))),
         }
     }
 }
 
 /// One operator applied to `expr`; `cast` binds a value typed for the field.
-fn compare(
-    b: &mut SqlBuilder,
-    expr: &str,
-    op: Operator,
-    value: &Json,
-    operand: &Operand,
-) -> ApiResult<String> {
+fn compare(b: &mut SqlBuilder, expr: &str, op: Operator, value: &Json, operand: &Operand) -> ApiResult<String> {
     use Operator::*;
     Ok(match op {
         Eq if value.is_null() => format!("{expr} IS NULL"),
@@ -192,29 +158,17 @@ fn compare(
                 return Ok(if op == In { "1=0" } else { "1=1" }.into());
             }
             // One JSON parameter however long the list: the edge allows 100.
-            let typed = items
-                .iter()
-                .map(|i| operand.list_item(i))
-                .collect::<ApiResult<Vec<_>>>()?;
+            let typed = items.iter().map(|i| operand.list_item(i)).collect::<ApiResult<Vec<_>>>()?;
             let p = b.param(Json::Array(typed).to_string());
-            format!(
-                "{expr} {}IN (SELECT value FROM json_each({p}))",
-                if op == Nin { "NOT " } else { "" }
-            )
+            format!("{expr} {}IN (SELECT value FROM json_each({p}))", if op == Nin { "NOT " } else { "" })
         }
         Between | Nbetween => {
             let items = list(value);
             let [lo, hi] = items.as_slice() else {
-                return Err(ApiError::invalid_query(format!(
-                    "\"{}\" needs exactly two values",
-                    op.name()
-                )));
+                return Err(ApiError::invalid_query(format!("\"{}\" needs exactly two values", op.name())));
             };
             let (lo, hi) = (operand.bind(b, lo)?, operand.bind(b, hi)?);
-            format!(
-                "{expr} {}BETWEEN {lo} AND {hi}",
-                if op == Nbetween { "NOT " } else { "" }
-            )
+            format!("{expr} {}BETWEEN {lo} AND {hi}", if op == Nbetween { "NOT " } else { "" })
         }
         Null => format!("{expr} IS NULL"),
         Nnull => format!("{expr} IS NOT NULL"),
@@ -277,5 +231,40 @@ fn list(value: &Json) -> Vec<Json> {
         Json::String(s) => s.split(',').map(|x| Json::String(x.to_string())).collect(),
         Json::Null => Vec::new(),
         other => vec![other.clone()],
+    }
+}
+
+/// `(a OR b OR c ...)` as a balanced tree of groups of at most four: SQLite
+/// parses a flat chain left-deep, and D1 caps expression depth at 100, so a
+/// long `_or` list must nest logarithmically instead.
+fn balanced(parts: &[String], sep: &str) -> String {
+    if parts.len() <= 4 {
+        return format!("({})", parts.join(sep));
+    }
+    let (left, right) = parts.split_at(parts.len() / 2);
+    format!("({}{sep}{})", balanced(left, sep), balanced(right, sep))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balanced;
+
+    #[test]
+    fn long_lists_nest_logarithmically() {
+        let parts: Vec<String> = (0..1000).map(|i| format!("x = {i}")).collect();
+        let sql = balanced(&parts, " OR ");
+        let mut depth = 0usize;
+        let mut deepest = 0usize;
+        for c in sql.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            deepest = deepest.max(depth);
+        }
+        assert!(deepest <= 10, "nesting {deepest}");
+        assert_eq!(sql.matches(" OR ").count(), 999);
+        assert_eq!(balanced(&parts[..2], " AND "), "(x = 0 AND x = 1)");
     }
 }

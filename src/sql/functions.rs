@@ -60,8 +60,7 @@ pub fn parse_call(key: &str) -> ApiResult<Option<(Func, &str)>> {
     let arg = key[open + 1..]
         .strip_suffix(')')
         .ok_or_else(|| ApiError::invalid_query(format!("Invalid function call \"{key}\"")))?;
-    let func = Func::from_name(name)
-        .ok_or_else(|| ApiError::invalid_query(format!("Unknown function \"{name}\"")))?;
+    let func = Func::from_name(name).ok_or_else(|| ApiError::invalid_query(format!("Unknown function \"{name}\"")))?;
     Ok(Some((func, arg.trim())))
 }
 
@@ -75,12 +74,7 @@ pub fn output_name(key: &str) -> String {
 }
 
 /// SQL for `func(arg)` evaluated on the row of `scope`.
-pub fn call_sql(
-    schema: &SchemaSnapshot,
-    scope: &Scope,
-    func: Func,
-    arg: &str,
-) -> ApiResult<String> {
+pub fn call_sql(schema: &SchemaSnapshot, scope: &Scope, func: Func, arg: &str) -> ApiResult<String> {
     let f = field(scope.coll(), arg)?;
     if let Some(fmt) = func.strftime() {
         if !f.field_type.is_temporal() {
@@ -89,21 +83,12 @@ pub fn call_sql(
                 fmt_name(func)
             )));
         }
-        return Ok(format!(
-            "CAST(strftime('{fmt}', {}) AS INTEGER)",
-            scope.column_expr(arg)
-        ));
+        return Ok(format!("CAST(strftime('{fmt}', {}) AS INTEGER)", scope.column_expr(arg)));
     }
     // count(): items of a relation, or elements of a JSON array.
     match &f.relation {
-        Some(FieldRelation::OneToMany {
-            related_collection,
-            related_field,
-            ..
-        }) => {
-            let child = schema
-                .collection(related_collection)
-                .ok_or_else(ApiError::forbidden)?;
+        Some(FieldRelation::OneToMany { related_collection, related_field, .. }) => {
+            let child = schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
             let pk = scope.column_expr(&scope.coll().primary_key);
             Ok(format!(
                 "(SELECT count(*) FROM {} AS c WHERE {} = {pk})",
@@ -113,9 +98,7 @@ pub fn call_sql(
         }
         _ if f.field_type == FieldType::Json || f.field_type == FieldType::Csv => {
             let e = scope.column_expr(arg);
-            Ok(format!(
-                "CASE WHEN json_valid({e}) THEN json_array_length({e}) ELSE NULL END"
-            ))
+            Ok(format!("CASE WHEN json_valid({e}) THEN json_array_length({e}) ELSE NULL END"))
         }
         _ => Err(ApiError::invalid_query(format!(
             "Function \"count\" needs a relational or JSON field, \"{arg}\" is not one"

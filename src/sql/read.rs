@@ -68,8 +68,7 @@ impl<'a> ReadCtx<'a> {
         if !query.aggregate.is_empty() || !query.group_by.is_empty() {
             return super::aggregate::compile(self, coll, query);
         }
-        self.rows(coll, query, None, Shape::List)
-            .map(|p| p.statement)
+        self.rows(coll, query, None, Shape::List).map(|p| p.statement)
     }
 
     /// `GET /items/{collection}/{id}`: one object, or no row.
@@ -96,25 +95,16 @@ impl<'a> ReadCtx<'a> {
 
     /// The first row in sort order as one object (a singleton's row).
     pub fn item_first(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
-        self.rows(coll, query, None, Shape::First)
-            .map(|p| p.statement)
+        self.rows(coll, query, None, Shape::First).map(|p| p.statement)
     }
 
     /// A list restricted to some primary keys (the re-read after a write).
-    pub fn items_by_keys(
-        &self,
-        coll: &'a Collection,
-        query: &Query,
-        keys: &[Value],
-    ) -> ApiResult<Statement> {
+    pub fn items_by_keys(&self, coll: &'a Collection, query: &Query, keys: &[Value]) -> ApiResult<Statement> {
         let mut q = query.clone();
         let ids: Vec<serde_json::Value> = keys.iter().map(Value::to_json).collect();
         let by_key = Filter::Field {
             key: coll.primary_key.clone(),
-            cond: crate::query::Condition::Op {
-                op: crate::query::Operator::In,
-                value: serde_json::Value::Array(ids),
-            },
+            cond: crate::query::Condition::Op { op: crate::query::Operator::In, value: serde_json::Value::Array(ids) },
         };
         q.filter = Some(match q.filter.take() {
             Some(f) => Filter::And(vec![by_key, f]),
@@ -127,13 +117,7 @@ impl<'a> ReadCtx<'a> {
         self.rows(coll, &q, None, Shape::List).map(|p| p.statement)
     }
 
-    fn rows(
-        &self,
-        coll: &'a Collection,
-        query: &Query,
-        key: Option<Value>,
-        shape: Shape,
-    ) -> ApiResult<Plan> {
+    fn rows(&self, coll: &'a Collection, query: &Query, key: Option<Value>, shape: Shape) -> ApiResult<Plan> {
         let mut b = SqlBuilder::new();
         let selection = select(self.schema, coll, query)?;
         let alias = b.alias();
@@ -143,11 +127,7 @@ impl<'a> ReadCtx<'a> {
         let mut key_slot = None;
         if let Some(key) = key {
             key_slot = Some(b.next_param_index());
-            conditions.push(format!(
-                "{} = {}",
-                column(&alias, &coll.primary_key),
-                b.param(key)
-            ));
+            conditions.push(format!("{} = {}", column(&alias, &coll.primary_key), b.param(key)));
         }
         let where_sql = where_clause(&conditions);
         let order = self.order_by(&scope, &query.sort)?;
@@ -168,10 +148,7 @@ impl<'a> ReadCtx<'a> {
         };
         let mut sql = format!("SELECT {data} AS {DATA_COLUMN}");
         if query.meta.total_count {
-            sql += &format!(
-                ", (SELECT count(*) FROM {}) AS {TOTAL_COUNT_COLUMN}",
-                ident(&coll.name)
-            );
+            sql += &format!(", (SELECT count(*) FROM {}) AS {TOTAL_COUNT_COLUMN}", ident(&coll.name));
         }
         if query.meta.filter_count {
             // The same WHERE text: its alias and parameters are reused as is.
@@ -181,28 +158,14 @@ impl<'a> ReadCtx<'a> {
             );
         }
         sql += &format!(" FROM ({inner}) AS {alias}");
-        Ok(Plan {
-            statement: b.finish(sql),
-            key_slot,
-        })
+        Ok(Plan { statement: b.finish(sql), key_slot })
     }
 
     /// `filter` and `search` of a query as WHERE conditions on `scope`.
-    pub(super) fn conditions(
-        &self,
-        b: &mut SqlBuilder,
-        scope: &Scope<'a>,
-        query: &Query,
-    ) -> ApiResult<Vec<String>> {
+    pub(super) fn conditions(&self, b: &mut SqlBuilder, scope: &Scope<'a>, query: &Query) -> ApiResult<Vec<String>> {
         let mut out = Vec::new();
         if let Some(filter) = &query.filter {
-            out.push(
-                FilterCtx {
-                    schema: self.schema,
-                    now_ms: self.now_ms,
-                }
-                .compile(b, scope, filter)?,
-            );
+            out.push(FilterCtx { schema: self.schema, now_ms: self.now_ms }.compile(b, scope, filter)?);
         }
         if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
             out.push(search_sql(b, scope, search));
@@ -217,10 +180,7 @@ impl<'a> ReadCtx<'a> {
         let default_sort;
         let sort = if sort.is_empty() {
             default_sort = vec![SortKey {
-                path: coll
-                    .sort_field
-                    .clone()
-                    .unwrap_or_else(|| coll.primary_key.clone()),
+                path: coll.sort_field.clone().unwrap_or_else(|| coll.primary_key.clone()),
                 descending: false,
             }];
             &default_sort
@@ -229,10 +189,7 @@ impl<'a> ReadCtx<'a> {
         };
         for s in sort {
             let expr = path_expr(self.schema, scope, &s.path)?;
-            keys.push(format!(
-                "{expr} {}",
-                if s.descending { "DESC" } else { "ASC" }
-            ));
+            keys.push(format!("{expr} {}", if s.descending { "DESC" } else { "ASC" }));
         }
         // The primary key breaks ties so pages are stable. It follows the last
         // key's direction, so an index on that key can be walked either way.
@@ -247,11 +204,7 @@ impl<'a> ReadCtx<'a> {
     /// ` LIMIT ? OFFSET ?` for the query (default limit, `-1`, `page`).
     pub(super) fn limit_clause(&self, b: &mut SqlBuilder, query: &Query) -> ApiResult<String> {
         let (limit, offset) = self.limit_offset(query, self.default_limit)?;
-        Ok(format!(
-            " LIMIT {} OFFSET {}",
-            b.param(limit),
-            b.param(offset)
-        ))
+        Ok(format!(" LIMIT {} OFFSET {}", b.param(limit), b.param(offset)))
     }
 
     fn limit_offset(&self, query: &Query, default: i64) -> ApiResult<(i64, i64)> {
@@ -266,9 +219,7 @@ impl<'a> ReadCtx<'a> {
         }
         let offset = match query.page {
             Some(page) if page >= 1 && limit > 0 => limit * (page - 1),
-            Some(_) if limit > 0 => {
-                return Err(ApiError::invalid_query("\"page\" has to be 1 or greater"))
-            }
+            Some(_) if limit > 0 => return Err(ApiError::invalid_query("\"page\" has to be 1 or greater")),
             _ => query.offset.unwrap_or(0),
         };
         Ok((limit, offset.max(0)))
@@ -295,36 +246,17 @@ impl<'a> ReadCtx<'a> {
                         column(alias, &field.name)
                     )
                 }
-                EntryKind::OneToMany {
-                    field,
-                    related,
-                    query,
-                } => {
+                EntryKind::OneToMany { field, related, query } => {
                     let a = b.alias();
                     let obj = self.object(b, related, &a)?;
-                    let inner = self.children(
-                        b,
-                        &scope,
-                        field,
-                        related.coll,
-                        query,
-                        &a,
-                        &related.needed_columns(),
-                    )?;
+                    let inner = self.children(b, &scope, field, related.coll, query, &a, &related.needed_columns())?;
                     format!("(SELECT json_group_array({obj}) FROM ({inner}) AS {a})")
                 }
-                EntryKind::OneToManyKeys {
-                    field,
-                    related,
-                    query,
-                } => {
+                EntryKind::OneToManyKeys { field, related, query } => {
                     let a = b.alias();
                     let pk = related.primary_key.as_str();
                     let inner = self.children(b, &scope, field, related, query, &a, &[pk])?;
-                    format!(
-                        "(SELECT json_group_array({}) FROM ({inner}) AS {a})",
-                        column(&a, pk)
-                    )
+                    format!("(SELECT json_group_array({}) FROM ({inner}) AS {a})", column(&a, pk))
                 }
             };
             pairs.push((key.as_str(), value));
@@ -345,28 +277,17 @@ impl<'a> ReadCtx<'a> {
         alias: &str,
         columns: &[&str],
     ) -> ApiResult<String> {
-        let Some(FieldRelation::OneToMany {
-            related_field,
-            sort_field,
-            ..
-        }) = &field.relation
-        else {
+        let Some(FieldRelation::OneToMany { related_field, sort_field, .. }) = &field.relation else {
             return Err(ApiError::internal("one-to-many field without relation"));
         };
         let scope = Scope::table(child, alias);
-        let mut conditions = vec![format!(
-            "{} = {}",
-            column(alias, related_field),
-            parent.column_expr(&parent.coll().primary_key)
-        )];
+        let mut conditions =
+            vec![format!("{} = {}", column(alias, related_field), parent.column_expr(&parent.coll().primary_key))];
         conditions.extend(self.conditions(b, &scope, query)?);
         let mut sort = query.sort.clone();
         if sort.is_empty() {
             if let Some(s) = sort_field {
-                sort.push(SortKey {
-                    path: s.clone(),
-                    descending: false,
-                });
+                sort.push(SortKey { path: s.clone(), descending: false });
             }
         }
         let order = self.order_by(&scope, &sort)?;
@@ -393,20 +314,11 @@ fn json_object_chained(pairs: &[(&str, String)]) -> String {
     let first = chunks.next().unwrap_or(&[]);
     let mut sql = format!(
         "json_object({})",
-        first
-            .iter()
-            .map(|(k, v)| format!("{}, {v}", literal(k)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        first.iter().map(|(k, v)| format!("{}, {v}", literal(k))).collect::<Vec<_>>().join(", ")
     );
     for chunk in chunks {
-        let more = chunk
-            .iter()
-            .map(|(k, v)| format!("{}, {v}", literal(&format!("$.\"{k}\""))));
-        sql = format!(
-            "json_insert({sql}, {})",
-            more.collect::<Vec<_>>().join(", ")
-        );
+        let more = chunk.iter().map(|(k, v)| format!("{}, {v}", literal(&format!("$.\"{k}\""))));
+        sql = format!("json_insert({sql}, {})", more.collect::<Vec<_>>().join(", "));
     }
     sql
 }
@@ -420,10 +332,7 @@ pub(super) fn where_clause(conditions: &[String]) -> String {
 }
 
 fn select_columns(alias: &str, cols: &[&str]) -> String {
-    cols.iter()
-        .map(|c| column(alias, c))
-        .collect::<Vec<_>>()
-        .join(", ")
+    cols.iter().map(|c| column(alias, c)).collect::<Vec<_>>().join(", ")
 }
 
 /// A column's value as Directus returns it for the field's type.
@@ -469,11 +378,7 @@ fn search_sql(b: &mut SqlBuilder, scope: &Scope, term: &str) -> String {
 }
 
 /// The m2o path of `groupBy`/`sort` entries resolved to SQL.
-pub(super) fn path_expr<'a>(
-    schema: &'a SchemaSnapshot,
-    scope: &Scope<'a>,
-    path: &str,
-) -> ApiResult<String> {
+pub(super) fn path_expr<'a>(schema: &'a SchemaSnapshot, scope: &Scope<'a>, path: &str) -> ApiResult<String> {
     if let Some((func, arg)) = parse_call(path)? {
         // Functions over an m2o path: `year(author.birth_date)`.
         let (owner, f) = resolve_path(schema, scope, arg)?;
@@ -481,9 +386,7 @@ pub(super) fn path_expr<'a>(
     }
     let (owner, f) = resolve_path(schema, scope, path)?;
     if f.is_alias() {
-        return Err(ApiError::invalid_query(format!(
-            "\"{path}\" is a one-to-many field and cannot be used here"
-        )));
+        return Err(ApiError::invalid_query(format!("\"{path}\" is a one-to-many field and cannot be used here")));
     }
     Ok(owner.column_expr(&f.name))
 }

@@ -12,19 +12,12 @@ pub enum Scope<'a> {
     /// A table with an alias in the current FROM clause.
     Table { coll: &'a Collection, alias: String },
     /// The row of `coll` whose `key_field` equals `key_expr`.
-    Via {
-        coll: &'a Collection,
-        key_field: String,
-        key_expr: String,
-    },
+    Via { coll: &'a Collection, key_field: String, key_expr: String },
 }
 
 impl<'a> Scope<'a> {
     pub fn table(coll: &'a Collection, alias: impl Into<String>) -> Self {
-        Scope::Table {
-            coll,
-            alias: alias.into(),
-        }
+        Scope::Table { coll, alias: alias.into() }
     }
 
     pub fn coll(&self) -> &'a Collection {
@@ -37,30 +30,17 @@ impl<'a> Scope<'a> {
     pub fn column_expr(&self, name: &str) -> String {
         match self {
             Scope::Table { alias, .. } => column(alias, name),
-            Scope::Via {
-                coll,
-                key_field,
-                key_expr,
-            } => format!(
-                "(SELECT {} FROM {} WHERE {} = {key_expr})",
-                ident(name),
-                ident(&coll.name),
-                ident(key_field)
-            ),
+            Scope::Via { coll, key_field, key_expr } => {
+                format!("(SELECT {} FROM {} WHERE {} = {key_expr})", ident(name), ident(&coll.name), ident(key_field))
+            }
         }
     }
 
     /// The scope of the row an m2o field of this scope points at.
     pub fn follow_m2o(&self, schema: &'a SchemaSnapshot, field: &Field) -> ApiResult<Scope<'a>> {
-        let (related, related_field) = field
-            .m2o()
-            .ok_or_else(|| not_relational(self.coll(), &field.name))?;
+        let (related, related_field) = field.m2o().ok_or_else(|| not_relational(self.coll(), &field.name))?;
         let coll = schema.collection(related).ok_or_else(ApiError::forbidden)?;
-        Ok(Scope::Via {
-            coll,
-            key_field: related_field.to_string(),
-            key_expr: self.column_expr(&field.name),
-        })
+        Ok(Scope::Via { coll, key_field: related_field.to_string(), key_expr: self.column_expr(&field.name) })
     }
 }
 
@@ -73,16 +53,16 @@ pub fn field<'a>(coll: &'a Collection, name: &str) -> ApiResult<&'a Field> {
 pub fn unknown_field(coll: &Collection, name: &str) -> ApiError {
     ApiError::new(
         crate::error::ErrorCode::Forbidden,
-        format!("You don't have permission to access field \"{name}\" in collection \"{}\" or it does not exist.", coll.name),
+        format!(
+            "You don't have permission to access field \"{name}\" in collection \"{}\" or it does not exist.",
+            coll.name
+        ),
     )
     .with("reason", format!("Field \"{name}\" does not exist in collection \"{}\"", coll.name))
 }
 
 fn not_relational(coll: &Collection, name: &str) -> ApiError {
-    ApiError::invalid_query(format!(
-        "Field \"{name}\" in collection \"{}\" is not a relation",
-        coll.name
-    ))
+    ApiError::invalid_query(format!("Field \"{name}\" in collection \"{}\" is not a relation", coll.name))
 }
 
 /// Resolves a dotted path (`author.country.name`) to the scope holding the

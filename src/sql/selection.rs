@@ -29,22 +29,11 @@ pub enum EntryKind<'a> {
     /// `year(date)` and friends.
     Function(Func, &'a Field),
     /// An m2o expanded into the related object.
-    ManyToOne {
-        field: &'a Field,
-        related: Selection<'a>,
-    },
+    ManyToOne { field: &'a Field, related: Selection<'a> },
     /// An o2m expanded into related objects, shaped by the `deep` sub-query.
-    OneToMany {
-        field: &'a Field,
-        related: Selection<'a>,
-        query: Query,
-    },
+    OneToMany { field: &'a Field, related: Selection<'a>, query: Query },
     /// An o2m not expanded: the related primary keys.
-    OneToManyKeys {
-        field: &'a Field,
-        related: &'a Collection,
-        query: Query,
-    },
+    OneToManyKeys { field: &'a Field, related: &'a Collection, query: Query },
 }
 
 /// One requested path, split, and whether it came from a wildcard (which
@@ -55,22 +44,12 @@ struct Path<'p> {
 }
 
 /// Resolves a query's `fields` against `coll`.
-pub fn select<'a>(
-    schema: &'a SchemaSnapshot,
-    coll: &'a Collection,
-    query: &Query,
-) -> ApiResult<Selection<'a>> {
+pub fn select<'a>(schema: &'a SchemaSnapshot, coll: &'a Collection, query: &Query) -> ApiResult<Selection<'a>> {
     let requested: Vec<String> = match &query.fields {
         Some(f) if !f.is_empty() => f.clone(),
         _ => vec!["*".to_string()],
     };
-    let paths = requested
-        .iter()
-        .map(|p| Path {
-            segments: p.split('.').collect(),
-            from_wildcard: false,
-        })
-        .collect();
+    let paths = requested.iter().map(|p| Path { segments: p.split('.').collect(), from_wildcard: false }).collect();
     select_paths(schema, coll, paths, query)
 }
 
@@ -107,56 +86,24 @@ fn select_paths<'a>(
         };
         if head == "*" {
             for f in &coll.fields {
-                add_head(
-                    &mut heads,
-                    &f.name,
-                    Path {
-                        segments: rest.to_vec(),
-                        from_wildcard: true,
-                    },
-                );
+                add_head(&mut heads, &f.name, Path { segments: rest.to_vec(), from_wildcard: true });
             }
             // Aliases are part of "everything" too.
             for a in query.alias.keys() {
-                add_head(
-                    &mut heads,
-                    a,
-                    Path {
-                        segments: rest.to_vec(),
-                        from_wildcard: true,
-                    },
-                );
+                add_head(&mut heads, a, Path { segments: rest.to_vec(), from_wildcard: true });
             }
         } else if !head.is_empty() {
-            add_head(
-                &mut heads,
-                head,
-                Path {
-                    segments: rest.to_vec(),
-                    from_wildcard: p.from_wildcard,
-                },
-            );
+            add_head(&mut heads, head, Path { segments: rest.to_vec(), from_wildcard: p.from_wildcard });
         }
     }
 
     let mut entries = Vec::new();
     for (key, sub_paths, only_wildcard) in heads {
-        let target = query
-            .alias
-            .get(&key)
-            .cloned()
-            .unwrap_or_else(|| key.clone());
+        let target = query.alias.get(&key).cloned().unwrap_or_else(|| key.clone());
         if let Some((func, arg)) = parse_call(&target)? {
             // An unaliased function is keyed like Directus: `date_year`.
-            let key = if key == target {
-                output_name(&key)
-            } else {
-                key
-            };
-            entries.push(Entry {
-                key,
-                kind: EntryKind::Function(func, field(coll, arg)?),
-            });
+            let key = if key == target { output_name(&key) } else { key };
+            entries.push(Entry { key, kind: EntryKind::Function(func, field(coll, arg)?) });
             continue;
         }
         let f = match coll.field(&target) {
@@ -165,25 +112,12 @@ fn select_paths<'a>(
             None => return Err(unknown_field(coll, &target)),
         };
         let kind = match (&f.relation, sub_paths.is_empty()) {
-            (
-                Some(FieldRelation::ManyToOne {
-                    related_collection, ..
-                }),
-                false,
-            ) => {
+            (Some(FieldRelation::ManyToOne { related_collection, .. }), false) => {
                 let related = related_coll(schema, related_collection)?;
                 let sub = query.deep.get(&key).cloned().unwrap_or_default();
-                EntryKind::ManyToOne {
-                    field: f,
-                    related: select_paths(schema, related, sub_paths, &sub)?,
-                }
+                EntryKind::ManyToOne { field: f, related: select_paths(schema, related, sub_paths, &sub)? }
             }
-            (
-                Some(FieldRelation::OneToMany {
-                    related_collection, ..
-                }),
-                no_sub_paths,
-            ) => {
+            (Some(FieldRelation::OneToMany { related_collection, .. }), no_sub_paths) => {
                 let related = related_coll(schema, related_collection)?;
                 let sub = query.deep.get(&key).cloned().unwrap_or_default();
                 if !no_sub_paths {
@@ -193,11 +127,7 @@ fn select_paths<'a>(
                         query: sub,
                     }
                 } else {
-                    EntryKind::OneToManyKeys {
-                        field: f,
-                        related,
-                        query: sub,
-                    }
+                    EntryKind::OneToManyKeys { field: f, related, query: sub }
                 }
             }
             (_, true) => EntryKind::Column(f),
@@ -230,9 +160,7 @@ impl<'a> Selection<'a> {
         };
         for e in &self.entries {
             match &e.kind {
-                EntryKind::Column(f)
-                | EntryKind::Function(_, f)
-                | EntryKind::ManyToOne { field: f, .. }
+                EntryKind::Column(f) | EntryKind::Function(_, f) | EntryKind::ManyToOne { field: f, .. }
                     if !f.is_alias() =>
                 {
                     push(&f.name)

@@ -10,12 +10,7 @@ pub fn iso_from_millis(ms: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Days since 1970-01-01 to (year, month, day); Howard Hinnant's algorithm.
@@ -52,9 +47,7 @@ fn parse_adjustment(s: &str) -> ApiResult<Vec<String>> {
         _ => (1.0, s),
     };
     let rest = rest.trim();
-    let split = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(rest.len());
+    let split = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
     let amount: f64 = rest[..split].parse().map_err(|_| bad())?;
     let unit = rest[split..].trim().to_ascii_lowercase();
     let (factor, sqlite_unit) = match unit.as_str() {
@@ -69,12 +62,7 @@ fn parse_adjustment(s: &str) -> ApiResult<Vec<String>> {
         _ => return Err(bad()),
     };
     let n = sign * amount * factor;
-    Ok(vec![format!(
-        "{}{} {}",
-        if n < 0.0 { "-" } else { "+" },
-        n.abs(),
-        sqlite_unit
-    )])
+    Ok(vec![format!("{}{} {}", if n < 0.0 { "-" } else { "+" }, n.abs(), sqlite_unit)])
 }
 
 #[cfg(test)]
@@ -84,27 +72,15 @@ mod tests {
     #[test]
     fn formats_millis() {
         assert_eq!(iso_from_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            iso_from_millis(1_700_000_000_123),
-            "2023-11-14T22:13:20.123Z"
-        );
+        assert_eq!(iso_from_millis(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
     }
 
     #[test]
     fn parses_now() {
         assert_eq!(parse_now("$NOW").unwrap().unwrap(), Vec::<String>::new());
-        assert_eq!(
-            parse_now("$NOW(-7 days)").unwrap().unwrap(),
-            vec!["-7 days"]
-        );
-        assert_eq!(
-            parse_now("$NOW(+2 weeks)").unwrap().unwrap(),
-            vec!["+14 days"]
-        );
-        assert_eq!(
-            parse_now("$NOW(1 year)").unwrap().unwrap(),
-            vec!["+1 years"]
-        );
+        assert_eq!(parse_now("$NOW(-7 days)").unwrap().unwrap(), vec!["-7 days"]);
+        assert_eq!(parse_now("$NOW(+2 weeks)").unwrap().unwrap(), vec!["+14 days"]);
+        assert_eq!(parse_now("$NOW(1 year)").unwrap().unwrap(), vec!["+1 years"]);
         assert_eq!(parse_now("$NOW(3h)").unwrap().unwrap(), vec!["+3 hours"]);
         assert!(parse_now("$NOW(soon)").unwrap().is_err());
         assert!(parse_now("now").is_none());

@@ -21,22 +21,14 @@ pub fn temporal_format(ty: FieldType) -> &'static str {
 /// A number from JSON or a numeric string.
 pub fn numeric(v: &Json, integer: bool) -> Option<Value> {
     match v {
-        Json::Number(n) if integer => n
-            .as_i64()
-            .map(Value::Integer)
-            .or_else(|| n.as_f64().map(Value::Real)),
-        Json::Number(n) => n
-            .as_i64()
-            .map(Value::Integer)
-            .or_else(|| n.as_f64().map(Value::Real)),
+        Json::Number(n) if integer => n.as_i64().map(Value::Integer).or_else(|| n.as_f64().map(Value::Real)),
+        Json::Number(n) => n.as_i64().map(Value::Integer).or_else(|| n.as_f64().map(Value::Real)),
         Json::String(s) => {
             let s = s.trim();
-            s.parse::<i64>().ok().map(Value::Integer).or_else(|| {
-                s.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .map(Value::Real)
-            })
+            s.parse::<i64>()
+                .ok()
+                .map(Value::Integer)
+                .or_else(|| s.parse::<f64>().ok().filter(|f| f.is_finite()).map(Value::Real))
         }
         Json::Bool(b) => Some(Value::Integer(*b as i64)),
         _ => None,
@@ -64,10 +56,7 @@ pub fn filter_value(b: &mut SqlBuilder, field: &Field, v: &Json, now_ms: i64) ->
     }
     if ty == FieldType::Boolean {
         return Ok(b.param(boolean(v).ok_or_else(|| {
-            ApiError::invalid_query(format!(
-                "Invalid boolean value {v} for field \"{}\"",
-                field.name
-            ))
+            ApiError::invalid_query(format!("Invalid boolean value {v} for field \"{}\"", field.name))
         })?));
     }
     if ty.is_temporal() {
@@ -93,9 +82,8 @@ pub fn function_value(b: &mut SqlBuilder, key: &str, v: &Json) -> ApiResult<Stri
     if v.is_null() {
         return Ok("NULL".into());
     }
-    let n = numeric(v, true).ok_or_else(|| {
-        ApiError::invalid_query(format!("Invalid numeric value {v} for \"{key}\""))
-    })?;
+    let n =
+        numeric(v, true).ok_or_else(|| ApiError::invalid_query(format!("Invalid numeric value {v} for \"{key}\"")))?;
     Ok(b.param(n))
 }
 
@@ -113,8 +101,5 @@ pub fn boolean(v: &Json) -> Option<Value> {
 }
 
 fn invalid_numeric(field: &Field, v: &Json) -> ApiError {
-    ApiError::invalid_query(format!(
-        "Invalid numeric value {v} for field \"{}\"",
-        field.name
-    ))
+    ApiError::invalid_query(format!("Invalid numeric value {v} for field \"{}\"", field.name))
 }

@@ -13,16 +13,10 @@ pub fn insert(coll: &Collection, values: &[(&Field, Value)]) -> Statement {
     let mut b = SqlBuilder::new();
     let pk = ident(&coll.primary_key);
     if values.is_empty() {
-        return b.finish(format!(
-            "INSERT INTO {} DEFAULT VALUES RETURNING {pk}",
-            ident(&coll.name)
-        ));
+        return b.finish(format!("INSERT INTO {} DEFAULT VALUES RETURNING {pk}", ident(&coll.name)));
     }
     let cols: Vec<String> = values.iter().map(|(f, _)| ident(&f.name)).collect();
-    let params: Vec<String> = values
-        .iter()
-        .map(|(f, v)| stored(f, b.param(v.clone())))
-        .collect();
+    let params: Vec<String> = values.iter().map(|(f, v)| stored(f, b.param(v.clone()))).collect();
     b.finish(format!(
         "INSERT INTO {} ({}) VALUES ({}) RETURNING {pk}",
         ident(&coll.name),
@@ -34,17 +28,10 @@ pub fn insert(coll: &Collection, values: &[(&Field, Value)]) -> Statement {
 /// `UPDATE ... WHERE pk = ?`; callers check the changed-row count.
 pub fn update(coll: &Collection, key: &Value, values: &[(&Field, Value)]) -> Statement {
     let mut b = SqlBuilder::new();
-    let sets: Vec<String> = values
-        .iter()
-        .map(|(f, v)| format!("{} = {}", ident(&f.name), stored(f, b.param(v.clone()))))
-        .collect();
+    let sets: Vec<String> =
+        values.iter().map(|(f, v)| format!("{} = {}", ident(&f.name), stored(f, b.param(v.clone())))).collect();
     let k = b.param(key.clone());
-    b.finish(format!(
-        "UPDATE {} SET {} WHERE {} = {k}",
-        ident(&coll.name),
-        sets.join(", "),
-        ident(&coll.primary_key)
-    ))
+    b.finish(format!("UPDATE {} SET {} WHERE {} = {k}", ident(&coll.name), sets.join(", "), ident(&coll.primary_key)))
 }
 
 /// The SQL storing a bound value: temporal values are normalised to the
@@ -74,31 +61,20 @@ pub fn existing_keys(coll: &Collection, keys: &[Value]) -> Statement {
     let mut b = SqlBuilder::new();
     let p = b.param(keys_json(keys));
     let pk = ident(&coll.primary_key);
-    b.finish(format!(
-        "SELECT {pk} FROM {} WHERE {pk} IN (SELECT value FROM json_each({p}))",
-        ident(&coll.name)
-    ))
+    b.finish(format!("SELECT {pk} FROM {} WHERE {pk} IN (SELECT value FROM json_each({p}))", ident(&coll.name)))
 }
 
 /// The largest key of `coll` (0 when empty), to assign new integer keys.
 pub fn max_key(coll: &Collection) -> Statement {
     let pk = ident(&coll.primary_key);
-    Statement::new(format!(
-        "SELECT coalesce(max({pk}), 0) FROM {}",
-        ident(&coll.name)
-    ))
+    Statement::new(format!("SELECT coalesce(max({pk}), 0) FROM {}", ident(&coll.name)))
 }
 
 /// Keys of the children of `parent` through the foreign key `fk`.
 pub fn child_keys(child: &Collection, fk: &str, parent: &Value) -> Statement {
     let mut b = SqlBuilder::new();
     let p = b.param(parent.clone());
-    b.finish(format!(
-        "SELECT {} FROM {} WHERE {} = {p}",
-        ident(&child.primary_key),
-        ident(&child.name),
-        ident(fk)
-    ))
+    b.finish(format!("SELECT {} FROM {} WHERE {} = {p}", ident(&child.primary_key), ident(&child.name), ident(fk)))
 }
 
 /// Detaches children (`fk = NULL`) among `keys` that belong to `parent`.
@@ -137,13 +113,9 @@ pub fn column_value(coll: &Collection, field: &Field, v: &Json) -> ApiResult<Val
     }
     let ty = field.field_type;
     let invalid = || {
-        ApiError::invalid_payload(format!(
-            "Invalid value {v} for field \"{}\" of type {}",
-            field.name,
-            ty.name()
-        ))
-        .with("collection", coll.name.clone())
-        .with("field", field.name.clone())
+        ApiError::invalid_payload(format!("Invalid value {v} for field \"{}\" of type {}", field.name, ty.name()))
+            .with("collection", coll.name.clone())
+            .with("field", field.name.clone())
     };
     let value = match ty {
         _ if ty.is_numeric() => match (numeric(v, ty.is_integer()), ty.is_integer()) {
@@ -167,10 +139,7 @@ pub fn column_value(coll: &Collection, field: &Field, v: &Json) -> ApiResult<Val
         if s.chars().count() > max as usize {
             return Err(ApiError::new(
                 ErrorCode::ValueTooLong,
-                format!(
-                    "Value for field \"{}\" in collection \"{}\" is too long.",
-                    field.name, coll.name
-                ),
+                format!("Value for field \"{}\" in collection \"{}\" is too long.", field.name, coll.name),
             )
             .with("collection", coll.name.clone())
             .with("field", field.name.clone()));

@@ -26,13 +26,11 @@ pub fn shared() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("RECTUS_TEST_URL") {
         Ok(url) => Server {
             base: url.trim_end_matches('/').to_string(),
-            db_path: std::env::var("RECTUS_TEST_DB")
-                .expect("RECTUS_TEST_DB names the database RECTUS_TEST_URL serves"),
+            db_path: std::env::var("RECTUS_TEST_DB").expect("RECTUS_TEST_DB names the database RECTUS_TEST_URL serves"),
         },
-        Err(_) => start(
-            &format!("shared-{}", std::process::id()),
-            &["--demo", "--demo-articles", &ARTICLES.to_string()],
-        ),
+        Err(_) => {
+            start(&format!("shared-{}", std::process::id()), &["--demo", "--demo-articles", &ARTICLES.to_string()])
+        }
     })
 }
 
@@ -52,43 +50,20 @@ pub fn start(tag: &str, extra: &[&str]) -> Server {
 /// Starts a server over the existing (or new) database file at `db_path`.
 pub fn serve_file(db_path: &str, extra: &[&str]) -> Server {
     let db_path = db_path.to_string();
-    let mut argv = vec![
-        "rectus",
-        "serve",
-        "--db",
-        &db_path,
-        "--port",
-        "0",
-        "--schema-poll-seconds",
-        "1",
-    ];
+    let mut argv = vec!["rectus", "serve", "--db", &db_path, "--port", "0", "--schema-poll-seconds", "1"];
     argv.extend_from_slice(extra);
-    let Command::Serve(args) = <Cli as clap::Parser>::parse_from(argv).command else {
-        unreachable!()
-    };
+    let Command::Serve(args) = <Cli as clap::Parser>::parse_from(argv).command else { unreachable!() };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         rt.block_on(async move {
-            let server = rectus::native::server::bind(args)
-                .await
-                .expect("server starts");
+            let server = rectus::native::server::bind(args).await.expect("server starts");
             tx.send(server.addr).expect("report address");
-            server
-                .run(std::future::pending())
-                .await
-                .expect("server runs");
+            server.run(std::future::pending()).await.expect("server runs");
         });
     });
     let addr = rx.recv().expect("server address");
-    Server {
-        base: format!("http://{addr}"),
-        db_path,
-    }
+    Server { base: format!("http://{addr}"), db_path }
 }
 
 /// A response: status, content type and body.
@@ -104,31 +79,19 @@ impl Reply {
     }
     /// `data` of a successful reply.
     pub fn data(&self) -> Value {
-        assert_eq!(
-            self.status, 200,
-            "expected 200, got {}: {}",
-            self.status, self.text
-        );
+        assert_eq!(self.status, 200, "expected 200, got {}: {}", self.status, self.text);
         self.json()["data"].clone()
     }
     /// The Directus error code of an error reply.
     pub fn code(&self) -> String {
-        self.json()["errors"][0]["extensions"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.json()["errors"][0]["extensions"]["code"].as_str().unwrap_or_default().to_string()
     }
 }
 
 fn reply(resp: reqwest::blocking::Response) -> Reply {
     Reply {
         status: resp.status().as_u16(),
-        content_type: resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string(),
+        content_type: resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string(),
         text: resp.text().unwrap_or_default(),
     }
 }
@@ -143,9 +106,7 @@ impl Server {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = client().request(method, format!("{}{path}", self.base));
         if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
+            req = req.header("content-type", "application/json").body(b.to_string());
         }
         let resp = req.send().expect("request reaches the server");
         reply(resp)
@@ -155,10 +116,7 @@ impl Server {
     /// shared client's pooled connections.
     pub fn raw(&self, method: &str, path: &str, content_type: &str, body: &str) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let own = reqwest::blocking::Client::builder()
-            .pool_max_idle_per_host(0)
-            .build()
-            .expect("client");
+        let own = reqwest::blocking::Client::builder().pool_max_idle_per_host(0).build().expect("client");
         let resp = own
             .request(method, format!("{}{path}", self.base))
             .header("content-type", content_type)
@@ -183,28 +141,18 @@ impl Server {
 
 /// The `id`s of a list reply, in order.
 pub fn ids(data: &Value) -> Vec<i64> {
-    data.as_array()
-        .expect("array")
-        .iter()
-        .map(|r| r["id"].as_i64().expect("id"))
-        .collect()
+    data.as_array().expect("array").iter().map(|r| r["id"].as_i64().expect("id")).collect()
 }
 
 /// Runs hand-written SQL on the server's database file: the oracle the API's
 /// answers are checked against. Returns the first column as JSON values.
 pub fn sql_column(db_path: &str, sql: &str) -> Vec<Value> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     rt.block_on(async {
-        let db = libsql::Builder::new_local(db_path)
-            .build()
-            .await
-            .expect("open db");
+        let db = libsql::Builder::new_local(db_path).build().await.expect("open db");
         let conn = db.connect().expect("connect");
         // The server may be writing at the same moment: wait for its lock.
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .expect("busy timeout");
+        conn.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
         let mut rows = conn.query(sql, ()).await.expect("oracle query");
         let mut out = Vec::new();
         while let Some(row) = rows.next().await.expect("row") {
@@ -222,8 +170,5 @@ pub fn sql_column(db_path: &str, sql: &str) -> Vec<Value> {
 
 /// `sql_column` as integers (ids).
 pub fn sql_ids(db_path: &str, sql: &str) -> Vec<i64> {
-    sql_column(db_path, sql)
-        .iter()
-        .map(|v| v.as_i64().expect("integer"))
-        .collect()
+    sql_column(db_path, sql).iter().map(|v| v.as_i64().expect("integer")).collect()
 }
