@@ -76,7 +76,8 @@ impl Transaction for Batch {
     }
 }
 
-fn is_write(sql: &str) -> bool {
+/// True for statements that change data (buffered until commit).
+pub(super) fn is_write(sql: &str) -> bool {
     let sql = sql.trim_start();
     ["INSERT", "UPDATE", "DELETE", "REPLACE"]
         .iter()

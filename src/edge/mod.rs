@@ -4,6 +4,7 @@
 //! `rest::handle`, and converts the answer back.
 
 mod d1;
+mod durable;
 mod host;
 mod snapshot;
 
@@ -21,6 +22,12 @@ thread_local! {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    // RECTUS_BACKEND=durable-object: the database lives in one Durable Object
+    // (its SQLite storage), which serves every request.
+    if env.var("RECTUS_BACKEND").map(|v| v.to_string()).ok().as_deref() == Some("durable-object") {
+        let stub = env.durable_object("RECTUS_DO")?.id_from_name("rectus")?.get_stub()?;
+        return stub.fetch_with_request(req).await;
+    }
     let app = match APP.with(|a| a.borrow().clone()) {
         Some(app) => app,
         None => {
@@ -39,6 +46,12 @@ async fn build_app(env: &Env) -> Result<App> {
     let driver = Arc::new(d1::D1Driver::new(env.d1("DB")?));
     let kv = env.kv("RECTUS_KV").ok();
     let schema = snapshot::load(driver.as_ref(), kv.as_ref()).await?;
+    let config = config_from(env);
+    Ok(App::new(schema, driver, Arc::new(host::WorkerHost), config))
+}
+
+/// API settings from the worker's vars.
+pub(super) fn config_from(env: &Env) -> Config {
     let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
     let mut config = Config::default();
     if let Some(n) = var("QUERY_LIMIT_DEFAULT").and_then(|v| v.parse().ok()) {
@@ -48,10 +61,10 @@ async fn build_app(env: &Env) -> Result<App> {
     if let Some(name) = var("PROJECT_NAME") {
         config.project_name = name;
     }
-    Ok(App::new(schema, driver, Arc::new(host::WorkerHost), config))
+    config
 }
 
-async fn to_http(mut req: Request) -> Result<http::Request<Bytes>> {
+pub(super) async fn to_http(mut req: Request) -> Result<http::Request<Bytes>> {
     let body = req.bytes().await.unwrap_or_default();
     let url = req.url()?;
     let path_and_query = match url.query() {
@@ -67,7 +80,7 @@ async fn to_http(mut req: Request) -> Result<http::Request<Bytes>> {
     builder.body(Bytes::from(body)).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
-fn from_http(resp: http::Response<Bytes>) -> Result<Response> {
+pub(super) fn from_http(resp: http::Response<Bytes>) -> Result<Response> {
     let status = resp.status().as_u16();
     let headers = worker::Headers::new();
     for (name, value) in resp.headers() {
