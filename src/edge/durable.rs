@@ -36,7 +36,8 @@ impl DurableObject for RectusObject {
             None => {
                 let driver = Arc::new(DoSqlDriver { state: self.state.clone() });
                 let kv = self.env.kv("RECTUS_KV").ok();
-                let schema = snapshot::load(driver.as_ref(), kv.as_ref()).await?;
+                let fingerprint = snapshot::fingerprint(driver.as_ref()).await?;
+                let schema = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
                 let config = super::config_from(&self.env);
                 let app = Rc::new(App::new(schema, driver, Arc::new(super::host::WorkerHost), config));
                 *self.app.borrow_mut() = Some(app.clone());

@@ -15,9 +15,18 @@ use std::rc::Rc;
 use std::sync::Arc;
 use worker::{event, Context, Env, Request, Response, Result};
 
+/// How often a long-lived isolate checks whether the schema changed.
+const SCHEMA_CHECK_MS: f64 = 10_000.0;
+
+/// The isolate's application state, built on its first request.
+struct Isolate {
+    app: Rc<App>,
+    fingerprint: String,
+    checked_ms: f64,
+}
+
 thread_local! {
-    /// The isolate's application state, built on its first request.
-    static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
+    static ISOLATE: RefCell<Option<Isolate>> = const { RefCell::new(None) };
 }
 
 #[event(fetch)]
@@ -28,26 +37,36 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         let stub = env.durable_object("RECTUS_DO")?.id_from_name("rectus")?.get_stub()?;
         return stub.fetch_with_request(req).await;
     }
-    let app = match APP.with(|a| a.borrow().clone()) {
-        Some(app) => app,
-        None => {
-            let app = Rc::new(build_app(&env).await?);
-            APP.with(|a| *a.borrow_mut() = Some(app.clone()));
-            app
-        }
-    };
+    let app = current_app(&env).await?;
     let request = to_http(req).await?;
     from_http(crate::rest::handle(&app, request).await)
 }
 
-/// Binds D1 (`DB`), loads the schema snapshot (KV `RECTUS_KV` when bound)
-/// and reads settings from the worker's vars.
-async fn build_app(env: &Env) -> Result<App> {
-    let driver = Arc::new(d1::D1Driver::new(env.d1("DB")?));
-    let kv = env.kv("RECTUS_KV").ok();
-    let schema = snapshot::load(driver.as_ref(), kv.as_ref()).await?;
-    let config = config_from(env);
-    Ok(App::new(schema, driver, Arc::new(host::WorkerHost), config))
+/// The isolate's app; at most every SCHEMA_CHECK_MS it compares the schema
+/// fingerprint (one small query) and swaps in a new snapshot when it changed.
+async fn current_app(env: &Env) -> Result<Rc<App>> {
+    let now = worker::Date::now().as_millis() as f64;
+    let cached = ISOLATE.with(|i| i.borrow().as_ref().map(|i| (i.app.clone(), i.fingerprint.clone(), i.checked_ms)));
+    let (app, fingerprint) = match cached {
+        Some((app, _, checked)) if now - checked < SCHEMA_CHECK_MS => return Ok(app),
+        Some((app, old, _)) => {
+            let new = snapshot::fingerprint(app.driver.as_ref()).await?;
+            if new != old {
+                let kv = env.kv("RECTUS_KV").ok();
+                app.set_schema(snapshot::load(app.driver.as_ref(), kv.as_ref(), &new).await?);
+            }
+            (app, new)
+        }
+        None => {
+            let driver = Arc::new(d1::D1Driver::new(env.d1("DB")?));
+            let fingerprint = snapshot::fingerprint(driver.as_ref()).await?;
+            let kv = env.kv("RECTUS_KV").ok();
+            let schema = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
+            (Rc::new(App::new(schema, driver, Arc::new(host::WorkerHost), config_from(env))), fingerprint)
+        }
+    };
+    ISOLATE.with(|i| *i.borrow_mut() = Some(Isolate { app: app.clone(), fingerprint, checked_ms: now }));
+    Ok(app)
 }
 
 /// API settings from the worker's vars.

@@ -14,11 +14,20 @@ const FORMAT: &str = "v1";
 const FINGERPRINT_SQL: &str =
     "SELECT group_concat(type || ':' || name || ':' || coalesce(sql, ''), ';') FROM (SELECT * FROM sqlite_master ORDER BY name)";
 
-pub async fn load(driver: &dyn Driver, kv: Option<&KvStore>) -> worker::Result<SchemaSnapshot> {
-    let err = |e: crate::db::DbError| worker::Error::RustError(e.to_string());
+fn err(e: crate::db::DbError) -> worker::Error {
+    worker::Error::RustError(e.to_string())
+}
+
+/// A short digest of the schema's DDL: it changes iff the schema does.
+pub async fn fingerprint(driver: &dyn Driver) -> worker::Result<String> {
     let rows = driver.query(&Statement::new(FINGERPRINT_SQL)).await.map_err(err)?;
     let text = rows.scalar().and_then(|v| v.as_str()).unwrap_or("").to_string();
-    let digest: String = Sha256::digest(text.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect();
+    Ok(Sha256::digest(text.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect())
+}
+
+/// The snapshot for the schema with `digest`: from KV, else introspected
+/// (and then stored in KV).
+pub async fn load(driver: &dyn Driver, kv: Option<&KvStore>, digest: &str) -> worker::Result<SchemaSnapshot> {
     let key = format!("rectus:schema:{FORMAT}:{digest}");
     if let Some(kv) = kv {
         if let Ok(Some(json)) = kv.get(&key).text().await {
