@@ -396,7 +396,7 @@ mod edge {
         let base = format!("http://127.0.0.1:{port}");
         for (warm, kv) in [(false, "an empty KV"), (true, "a warm KV")] {
             let started = Instant::now();
-            let mut child = start(&state, port);
+            let mut child = start(&state, port, "");
             let up = wait_port(port, started).await;
             let t = Instant::now();
             let r = client.get(format!("{base}/items/articles/1")).send().await.expect("first request");
@@ -409,21 +409,46 @@ mod edge {
                 if warm { "read from KV" } else { "introspected, then stored in KV" }
             );
             if warm {
-                println!("{:<20} {:>22}", "scenario", "edge req/s p50/p99");
-                for sc in SCENARIOS {
-                    let e = load(client, &format!("{base}{}", sc.url), articles, duration, connections).await;
-                    println!("{:<20} {:>8.0} {:>5.2}/{:>5.2}ms", sc.name, e.rps, e.p50_ms, e.p99_ms);
-                }
+                scenarios(client, &base, articles, duration, connections, "D1").await;
             }
             stop_group(&mut child);
         }
+        // The same data in one Durable Object's SQLite storage.
+        let mut child = start(&state, port, "--var RECTUS_BACKEND:durable-object --var RECTUS_IMPORT_TOKEN:bench");
+        wait_port(port, Instant::now()).await;
+        let dump_text = std::fs::read(&dump).expect("dump");
+        let r = client
+            .post(format!("{base}/rectus/import"))
+            .header("x-rectus-import-token", "bench")
+            .body(dump_text)
+            .send()
+            .await
+            .expect("import");
+        assert!(r.status().is_success(), "Durable Object import failed: {}", r.status());
+        scenarios(client, &base, articles, duration, connections, "Durable Object").await;
+        stop_group(&mut child);
         let _ = std::fs::remove_dir_all(&state);
     }
 
-    fn start(state: &std::path::Path, port: u16) -> Child {
+    async fn scenarios(
+        client: &reqwest::Client,
+        base: &str,
+        articles: u64,
+        duration: Duration,
+        connections: usize,
+        backend: &str,
+    ) {
+        println!("{:<20} {:>22}", "scenario", format!("edge/{backend} req/s p50/p99"));
+        for sc in SCENARIOS {
+            let e = load(client, &format!("{base}{}", sc.url), articles, duration, connections).await;
+            println!("{:<20} {:>8.0} {:>5.2}/{:>5.2}ms", sc.name, e.rps, e.p50_ms, e.p99_ms);
+        }
+    }
+
+    fn start(state: &std::path::Path, port: u16, vars: &str) -> Child {
         use std::os::unix::process::CommandExt;
         sh(&format!(
-            "RECTUS_EDGE_PREBUILT=1 exec wrangler dev --local --ip 127.0.0.1 --port {port} --persist-to {}",
+            "RECTUS_EDGE_PREBUILT=1 exec wrangler dev --local --ip 127.0.0.1 --port {port} --persist-to {} {vars}",
             state.display()
         ))
         .stdout(Stdio::null())
