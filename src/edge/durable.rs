@@ -4,9 +4,10 @@
 //! as on D1 and applied inside one `storage.transaction()` at commit (the SQL
 //! API forbids BEGIN; the storage transaction rolls everything back on error).
 
+use super::buffered::{db_error, Backend, BufferedDriver};
 use super::{from_http, snapshot, to_http};
 use crate::app::App;
-use crate::db::{DbError, DbResult, Dialect, Driver, Rows, Statement, Transaction, Value};
+use crate::db::{DbError, DbResult, Rows, Statement, Value};
 use async_trait::async_trait;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -34,7 +35,7 @@ impl DurableObject for RectusObject {
         let app = match cached {
             Some(app) => app,
             None => {
-                let driver = Arc::new(DoSqlDriver { state: self.state.clone() });
+                let driver = Arc::new(BufferedDriver::new(DoSql { state: self.state.clone() }));
                 let kv = self.env.kv("RECTUS_KV").ok();
                 let fingerprint = snapshot::fingerprint(driver.as_ref()).await?;
                 let schema = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
@@ -72,57 +73,20 @@ impl RectusObject {
     }
 }
 
-/// The object's SQLite storage as a `Driver`.
-struct DoSqlDriver {
+/// The object's SQLite storage as a backend: the writes of a request run
+/// inside one `storage.transaction()`.
+struct DoSql {
     state: Rc<State>,
 }
 
 #[async_trait(?Send)]
-impl Driver for DoSqlDriver {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    async fn query(&self, stmt: &Statement) -> DbResult<Rows> {
+impl Backend for DoSql {
+    async fn read(&self, stmt: &Statement) -> DbResult<Rows> {
         query(&self.state.storage().sql(), stmt)
     }
 
-    async fn begin(&self) -> DbResult<Box<dyn Transaction>> {
-        Ok(Box::new(DoBatch { state: self.state.clone(), writes: Vec::new() }))
-    }
-
-    fn interactive_transactions(&self) -> bool {
-        false
-    }
-}
-
-/// Reads run at once; writes wait for `commit` and run in one storage transaction.
-struct DoBatch {
-    state: Rc<State>,
-    writes: Vec<Statement>,
-}
-
-#[async_trait(?Send)]
-impl Transaction for DoBatch {
-    async fn query(&mut self, stmt: &Statement) -> DbResult<Rows> {
-        if super::d1::is_write(&stmt.sql) {
-            return Err(DbError::Unsupported("A write's result is not available before the batch commits.".into()));
-        }
-        query(&self.state.storage().sql(), stmt)
-    }
-
-    /// Buffers the write; its changed-row count is not known until commit.
-    async fn execute(&mut self, stmt: &Statement) -> DbResult<u64> {
-        self.writes.push(stmt.clone());
-        Ok(1)
-    }
-
-    async fn commit(self: Box<Self>) -> DbResult<()> {
-        if self.writes.is_empty() {
-            return Ok(());
-        }
+    async fn write_all(&self, writes: Vec<Statement>) -> DbResult<()> {
         let sql = self.state.storage().sql();
-        let writes = self.writes;
         let first_error: Rc<RefCell<Option<DbError>>> = Rc::new(RefCell::new(None));
         let record = first_error.clone();
         let result = self
@@ -135,7 +99,7 @@ impl Transaction for DoBatch {
                     // transaction cannot end while one is.
                     let done = sql.exec(&w.sql, bindings(&w)).and_then(|c| c.raw().try_for_each(|row| row.map(drop)));
                     if let Err(e) = done {
-                        *record.borrow_mut() = Some(other(e));
+                        *record.borrow_mut() = Some(db_error(e));
                         return Err(worker::Error::RustError("write failed".into()));
                     }
                 }
@@ -146,12 +110,8 @@ impl Transaction for DoBatch {
         match (result, failed) {
             (Ok(()), _) => Ok(()),
             (Err(_), Some(e)) => Err(e),
-            (Err(e), None) => Err(other(e)),
+            (Err(e), None) => Err(db_error(e)),
         }
-    }
-
-    async fn rollback(self: Box<Self>) -> DbResult<()> {
-        Ok(())
     }
 }
 
@@ -172,11 +132,11 @@ fn bindings(stmt: &Statement) -> Vec<SqlStorageValue> {
 
 fn query(sql: &SqlStorage, stmt: &Statement) -> DbResult<Rows> {
     let packed = crate::sql::builder::fit_param_limit(stmt, 100);
-    let cursor = sql.exec(&packed.sql, bindings(&packed)).map_err(other)?;
+    let cursor = sql.exec(&packed.sql, bindings(&packed)).map_err(db_error)?;
     let columns = cursor.column_names();
     let mut rows = Vec::new();
     for row in cursor.raw() {
-        let row = row.map_err(other)?;
+        let row = row.map_err(db_error)?;
         rows.push(
             row.into_iter()
                 .map(|v| match v {
@@ -191,9 +151,4 @@ fn query(sql: &SqlStorage, stmt: &Statement) -> DbResult<Rows> {
         );
     }
     Ok(Rows { columns, rows })
-}
-
-fn other(e: worker::Error) -> DbError {
-    let msg = e.to_string();
-    crate::db::classify_sqlite_message(&msg).unwrap_or(DbError::Other(msg))
 }

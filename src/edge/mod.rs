@@ -3,6 +3,7 @@
 //! converts the worker request to the core's `http::Request<Bytes>`, runs
 //! `rest::handle`, and converts the answer back.
 
+mod buffered;
 mod d1;
 mod durable;
 mod host;
@@ -58,7 +59,7 @@ async fn current_app(env: &Env) -> Result<Rc<App>> {
             (app, new)
         }
         None => {
-            let driver = Arc::new(d1::D1Driver::new(env.d1("DB")?));
+            let driver = Arc::new(d1::driver(env.d1("DB")?));
             let fingerprint = snapshot::fingerprint(driver.as_ref()).await?;
             let kv = env.kv("RECTUS_KV").ok();
             let schema = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
