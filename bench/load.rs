@@ -1,119 +1,178 @@
-//! Load benchmark: rectus against two baselines measured in the same run.
+//! Load benchmark: rectus against baselines measured in the same run, with
+//! load driven by `wrk` (Debian package `wrk`).
 //!
-//!   cargo bench --bench load                 # 10k and 100k articles
-//!   RECTUS_BENCH_SIZES=10000 RECTUS_BENCH_SECONDS=2 cargo bench --bench load
+//!   cargo bench --bench load                 # everything, 10k and 100k articles
+//!   RECTUS_BENCH_SIZES=10000 RECTUS_BENCH_SECONDS=3 cargo bench --bench load
+//!   RECTUS_BENCH_ONLY=music cargo bench --bench load      # one part: cms, music, saturation
 //!
-//! For each data size it starts `rectus serve` (release build) on the demo
-//! data set and drives four scenarios with keep-alive connections. Baselines:
-//!   (a) the same SQL executed directly through libSQL in-process (no HTTP);
-//!   (b) a minimal handler on the same HTTP stack (axum, in a separate process)
-//!       that runs that same SQL and writes the JSON — no parsing, schema or
-//!       permissions: the ceiling for this machine.
-//! It prints each scenario as a ratio of (b), the server's peak RSS and the
-//! time to first response.
+//! Parts:
+//! - cms: the demo data set (Directus metadata, indexed foreign keys), four
+//!   scenarios, at each size in RECTUS_BENCH_SIZES.
+//! - music: a plain SQLite file with unindexed foreign keys (`rectus demo
+//!   --set music`): the default-fields list and item next to the same
+//!   requests naming the columns.
+//! - saturation: cheap point reads, alone and then for a minute beside
+//!   expensive reads that run into the statement budget; the cheap ones'
+//!   p99 and errors.
 //!
-//! With RECTUS_BENCH_EDGE=1 (needs scripts/setup-wasm) it also serves the
-//! same data from the edge worker in local workerd over D1 (sizes up to
-//! RECTUS_BENCH_EDGE_MAX, default 10000) and reports the worker's size, its
-//! start with an empty and with a warm KV snapshot cache, and the scenarios.
+//! Baselines, same run: (a) the same SQL through libSQL in-process, no HTTP;
+//! (b) a bare axum handler (separate process) running that same SQL on its
+//! runtime threads and writing the JSON — no parsing, schema, permissions,
+//! connection threads or budget: the ceiling on this machine.
+//!
+//! With RECTUS_BENCH_EDGE=1 (needs scripts/setup-wasm) the cms scenarios are
+//! also run against the edge worker in local workerd, over D1 and over a
+//! Durable Object (sizes up to RECTUS_BENCH_EDGE_MAX, default 10000).
 
-use rectus::db::libsql::LibsqlDriver;
-use rectus::db::{Driver, Statement, Value};
+use rectus::db::{Statement, Value};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A key value the item scenario's statement is compiled with, then swapped.
+/// A key value a scenario's item statement is compiled with, then swapped.
 const KEY_SENTINEL: i64 = 424_242_424;
 
 struct Scenario {
     name: &'static str,
-    /// Path and query; `{id}` is replaced by a rotating article id.
+    collection: &'static str,
+    /// Path and query; `{id}` is replaced by a rotating id.
     url: &'static str,
 }
 
-const SCENARIOS: &[Scenario] = &[
-    Scenario { name: "item by id", url: "/items/articles/{id}" },
+const CMS: &[Scenario] = &[
+    Scenario { name: "item by id", collection: "articles", url: "/items/articles/{id}" },
     Scenario {
         name: "nested list of 20",
+        collection: "articles",
         url: "/items/articles?fields=id,title,author.name,tags.tags_id.name&filter[status][_eq]=published&sort=-published_at&limit=20",
     },
-    Scenario { name: "aggregate+groupBy", url: "/items/articles?aggregate[count]=*&groupBy[]=status&groupBy[]=year(published_at)" },
-    Scenario { name: "search", url: "/items/articles?search=rust&fields=id,title&limit=20" },
+    Scenario {
+        name: "aggregate+groupBy",
+        collection: "articles",
+        url: "/items/articles?aggregate[count]=*&groupBy[]=status&groupBy[]=year(published_at)",
+    },
+    Scenario { name: "search", collection: "articles", url: "/items/articles?search=rust&fields=id,title&limit=20" },
 ];
+
+const MUSIC: &[Scenario] = &[
+    Scenario { name: "list, default fields", collection: "track", url: "/items/track" },
+    Scenario {
+        name: "list, columns named",
+        collection: "track",
+        url: "/items/track?fields=id,name,album,media_type,genre,composer,milliseconds,bytes,unit_price",
+    },
+    Scenario { name: "item, default fields", collection: "track", url: "/items/track/{id}" },
+    Scenario {
+        name: "item, columns named",
+        collection: "track",
+        url: "/items/track/{id}?fields=id,name,album,media_type,genre,composer,milliseconds,bytes,unit_price",
+    },
+];
+
+/// Settings from the environment.
+struct Settings {
+    seconds: u64,
+    connections: usize,
+    saturation_seconds: u64,
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     // Re-invoked as the baseline (b) server process.
     if let Some(i) = args.iter().position(|a| a == "--baseline-server") {
-        return baseline_server(&args[i + 1], &args[i + 2]);
+        return baseline::serve(&args[i + 1], &args[i + 2]);
     }
     if args.iter().any(|a| a == "--list") {
         println!("load: benchmark");
         return;
     }
+    assert!(
+        Command::new("wrk").arg("--version").output().is_ok(),
+        "the bench drives load with wrk: apt-get install wrk"
+    );
+    let settings = Settings {
+        seconds: env_or("RECTUS_BENCH_SECONDS", 5),
+        connections: env_or("RECTUS_BENCH_CONNECTIONS", 32),
+        saturation_seconds: env_or("RECTUS_BENCH_SATURATION_SECONDS", 60),
+    };
+    let only = std::env::var("RECTUS_BENCH_ONLY").unwrap_or_default();
+    let wanted = |part: &str| only.is_empty() || only.split(',').any(|p| p == part);
     let sizes: Vec<u64> = std::env::var("RECTUS_BENCH_SIZES")
         .unwrap_or_else(|_| "10000,100000".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let seconds: f64 = std::env::var("RECTUS_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
-    let connections: usize = std::env::var("RECTUS_BENCH_CONNECTIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    for n in sizes {
-        rt.block_on(bench_size(n, Duration::from_secs_f64(seconds), connections));
-    }
+    rt.block_on(async {
+        if wanted("music") {
+            let db = data_set("music-3503", |conn| async move {
+                rectus::native::server::load_music(&conn, 3503).await.expect("load the music store")
+            })
+            .await;
+            println!("\n== music store (3503 tracks, unindexed foreign keys), wrk -c{} -d{}s ==", settings.connections, settings.seconds);
+            let rows = compare(&db, MUSIC, 3503, &settings).await;
+            let ratio = |a: usize, b: usize| 100.0 * rows[a].rectus.rps / rows[b].rectus.rps.max(1e-9);
+            println!(
+                "default fields / columns named: list {:.0}%, item {:.0}%  (targets >= 90%); item / (b): {:.0}% (target >= 70%)",
+                ratio(0, 1),
+                ratio(2, 3),
+                100.0 * rows[2].rectus.rps / rows[2].baseline.rps.max(1e-9)
+            );
+        }
+        if wanted("cms") {
+            for &n in &sizes {
+                let db = cms_db(n).await;
+                println!("\n== {n} articles, wrk -c{} -d{}s ==", settings.connections, settings.seconds);
+                compare(&db, CMS, n, &settings).await;
+                let edge_max: u64 = env_or("RECTUS_BENCH_EDGE_MAX", 10_000);
+                if std::env::var("RECTUS_BENCH_EDGE").is_ok() && n <= edge_max {
+                    edge::bench(&db, n, &settings).await;
+                }
+            }
+        }
+        if wanted("saturation") {
+            let db = data_set("music-3503", |conn| async move {
+                rectus::native::server::load_music(&conn, 3503).await.expect("load the music store")
+            })
+            .await;
+            saturation(&db, &settings).await;
+        }
+    });
 }
 
-async fn bench_size(articles: u64, duration: Duration, connections: usize) {
-    let db = demo_db(articles).await;
-    println!(
-        "\n== {articles} articles ({}), {connections} connections, {:.1} s per run ==",
-        db,
-        duration.as_secs_f64()
-    );
+/// rectus's and the baseline's figures for one scenario.
+struct Row {
+    rectus: Wrk,
+    baseline: Wrk,
+}
 
-    // rectus itself.
-    let port = free_port();
+/// Runs `scenarios` against rectus, (b) and (a) on `db`, printing a table.
+async fn compare(db: &str, scenarios: &[Scenario], max_id: u64, settings: &Settings) -> Vec<Row> {
     let started = Instant::now();
-    let mut rectus = Command::new(env!("CARGO_BIN_EXE_rectus"))
-        .args(["serve", "--db", &db, "--port", &port.to_string()])
-        .env("RECTUS_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start rectus");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().expect("client");
-    let first_response = wait_ready(&client, &format!("{base}/items/articles/1"), started).await;
+    let rectus = spawn_rectus(db, &[]);
+    let first_response = wait_ready(&format!("{}/server/ping", rectus.base), started).await;
 
-    // The compiled SQL of each scenario, for the baselines.
-    let driver = Arc::new(LibsqlDriver::open(&db, 2).await.expect("open db"));
-    let snapshot = rectus::schema::introspect::snapshot_sqlite(driver.as_ref()).await.expect("snapshot");
-    let statements: Vec<Statement> = SCENARIOS.iter().map(|s| compile(&snapshot, s.url)).collect();
-    let plan_file = format!("{db}.plans.json");
-    std::fs::write(&plan_file, plans_json(&statements)).expect("write plans");
-
-    let bport = free_port();
-    let exe = std::env::current_exe().expect("bench exe");
-    let mut baseline = Command::new(exe)
-        .args(["--baseline-server", &db, &format!("{bport}:{plan_file}")])
-        .spawn()
-        .expect("start baseline");
-    let bbase = format!("http://127.0.0.1:{bport}");
-    wait_ready(&client, &format!("{bbase}/0/1"), Instant::now()).await;
+    let snapshot = snapshot_of(db).await;
+    let statements: Vec<Statement> = scenarios.iter().map(|s| compile(&snapshot, s)).collect();
+    let baseline = baseline::spawn(db, &statements);
+    wait_ready(&format!("{}/0/1", baseline.base), Instant::now()).await;
 
     println!(
-        "{:<20} {:>22} {:>22} {:>12} {:>9}",
+        "{:<22} {:>24} {:>24} {:>12} {:>10}",
         "scenario", "rectus req/s p50/p99", "(b) req/s p50/p99", "(a) ops/s", "rectus/(b)"
     );
-    for (i, sc) in SCENARIOS.iter().enumerate() {
-        let url = format!("{base}{}", sc.url);
-        let burl = format!("{bbase}/{i}/{{id}}");
-        let r = load(&client, &url, articles, duration, connections).await;
-        let b = load(&client, &burl, articles, duration, connections).await;
-        let a = direct(&driver, &statements[i], articles, duration).await;
+    let mut rows = Vec::new();
+    for (i, sc) in scenarios.iter().enumerate() {
+        let r = wrk(&rectus.base, sc.url, max_id, settings.seconds, settings.connections, None);
+        let b = wrk(&baseline.base, &format!("/{i}/{{id}}"), max_id, settings.seconds, settings.connections, None);
+        let a = direct::ops_per_second(db, &statements[i], max_id, Duration::from_secs(settings.seconds.min(3))).await;
+        assert_eq!(r.errors, 0, "{}: {} failed requests", sc.name, r.errors);
         println!(
-            "{:<20} {:>8.0} {:>5.2}/{:>5.2}ms {:>8.0} {:>5.2}/{:>5.2}ms {:>12.0} {:>8.0}%",
+            "{:<22} {:>9.0} {:>6.2}/{:>6.2}ms {:>9.0} {:>6.2}/{:>6.2}ms {:>12.0} {:>9.0}%",
             sc.name,
             r.rps,
             r.p50_ms,
@@ -124,79 +183,134 @@ async fn bench_size(articles: u64, duration: Duration, connections: usize) {
             a,
             100.0 * r.rps / b.rps.max(1e-9)
         );
+        rows.push(Row { rectus: r, baseline: b });
     }
-    println!("time to first response: {:.0} ms (spawn to first item answered)", first_response.as_secs_f64() * 1000.0);
-    println!("rectus peak RSS: {:.1} MB", peak_rss_mb(rectus.id()));
-    stop(&mut rectus);
-    stop(&mut baseline);
-    let edge_max: u64 = std::env::var("RECTUS_BENCH_EDGE_MAX").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
-    if std::env::var("RECTUS_BENCH_EDGE").is_ok() && articles <= edge_max {
-        edge::bench(&db, &client, articles, duration, connections).await;
+    println!("time to first response: {:.0} ms (spawn to first answer)", first_response.as_secs_f64() * 1000.0);
+    println!("rectus peak RSS: {:.1} MB", peak_rss_mb(rectus.child.id()));
+    drop(baseline);
+    drop(rectus);
+    rows
+}
+
+/// Cheap point reads alone, then beside expensive reads for a minute.
+async fn saturation(db: &str, settings: &Settings) {
+    const CHEAP: &str = "/items/track/{id}";
+    // Seconds of work per request on unindexed foreign keys: each one runs
+    // into the statement budget.
+    const EXPENSIVE: &str = "/items/track?fields=id,playlist_track.track.playlist_track.id&limit=-1";
+    let budget_ms = 2000;
+    let rectus = spawn_rectus(db, &["--statement-timeout-ms", &budget_ms.to_string()]);
+    wait_ready(&format!("{}/server/ping", rectus.base), Instant::now()).await;
+    let cheap_connections = 8;
+    println!(
+        "\n== saturation: {CHEAP} ({cheap_connections} connections) alone, then for {} s beside {EXPENSIVE} (4 connections, budget {budget_ms} ms) ==",
+        settings.saturation_seconds
+    );
+    let alone = wrk(&rectus.base, CHEAP, 3503, settings.seconds.max(10), cheap_connections, None);
+    let base = rectus.base.clone();
+    let seconds = settings.saturation_seconds;
+    let expensive = std::thread::spawn(move || wrk(&base, EXPENSIVE, 1, seconds, 4, Some(budget_ms * 2)));
+    std::thread::sleep(Duration::from_millis(500));
+    let loaded = wrk(&rectus.base, CHEAP, 3503, seconds.saturating_sub(1).max(1), cheap_connections, None);
+    let expensive = expensive.join().expect("expensive load");
+    println!("{:<28} {:>10} {:>10} {:>10} {:>8}", "", "req/s", "p50 ms", "p99 ms", "errors");
+    for (name, w) in
+        [("cheap, alone", &alone), ("cheap, beside expensive", &loaded), ("expensive (budget)", &expensive)]
+    {
+        println!("{name:<28} {:>10.0} {:>10.2} {:>10.2} {:>8}", w.rps, w.p50_ms, w.p99_ms, w.errors);
+    }
+    println!(
+        "cheap p99 beside expensive / alone: {:.1}x; cheap errors: {}; expensive answered OUT_OF_TIME: {}",
+        loaded.p99_ms / alone.p99_ms.max(1e-9),
+        loaded.errors,
+        expensive.errors
+    );
+    println!(
+        "read connections opened meanwhile: see the server's log; peak RSS {:.1} MB",
+        peak_rss_mb(rectus.child.id())
+    );
+}
+
+/// A rectus server process, stopped when dropped.
+struct Running {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-/// The demo database for `articles`, generated once and kept under ~/.cache.
-async fn demo_db(articles: u64) -> String {
+fn spawn_rectus(db: &str, extra: &[&str]) -> Running {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_rectus"))
+        .args(["serve", "--db", db, "--port", &port.to_string()])
+        .args(extra)
+        .env("RECTUS_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start rectus");
+    Running { child, base: format!("http://127.0.0.1:{port}") }
+}
+
+/// The cms demo database for `articles`, generated once and kept under ~/.cache.
+async fn cms_db(articles: u64) -> String {
+    data_set(&format!("demo-{articles}-v2"), move |conn| async move {
+        rectus::native::server::load_demo(&conn, articles).await.expect("load demo data")
+    })
+    .await
+}
+
+/// A data set's file under ~/.cache/rectus/bench, made by `load` once.
+async fn data_set<F, Fut>(name: &str, load: F) -> String
+where
+    F: FnOnce(libsql::Connection) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let dir = std::env::var("HOME")
         .map(|h| format!("{h}/.cache/rectus/bench"))
         .unwrap_or_else(|_| "/tmp/rectus-bench".into());
     std::fs::create_dir_all(&dir).expect("bench dir");
-    let path = format!("{dir}/demo-{articles}-v2.db");
+    let path = format!("{dir}/{name}.db");
     if !std::path::Path::new(&path).exists() {
         let tmp = format!("{path}.tmp");
         let _ = std::fs::remove_file(&tmp);
-        let db = libsql::Builder::new_local(&tmp).build().await.expect("create demo db");
-        let conn = db.connect().expect("connect");
-        rectus::native::server::load_demo(&conn, articles).await.expect("load demo data");
-        drop(conn);
+        let db = libsql::Builder::new_local(&tmp).build().await.expect("create bench db");
+        load(db.connect().expect("connect")).await;
         drop(db);
-        std::fs::rename(&tmp, &path).expect("keep demo db");
+        std::fs::rename(&tmp, &path).expect("keep bench db");
     }
     path
 }
 
-fn compile(snapshot: &rectus::schema::SchemaSnapshot, url: &str) -> Statement {
-    let url = url.replace("{id}", &KEY_SENTINEL.to_string());
+async fn snapshot_of(db: &str) -> rectus::schema::SchemaSnapshot {
+    let driver = rectus::db::libsql::LibsqlDriver::open(db, &Default::default()).await.expect("open db");
+    rectus::schema::introspect::snapshot_sqlite(&driver).await.expect("snapshot")
+}
+
+/// The statement rectus compiles for a scenario, with the item key as
+/// KEY_SENTINEL.
+fn compile(snapshot: &rectus::schema::SchemaSnapshot, sc: &Scenario) -> Statement {
+    let url = sc.url.replace("{id}", &KEY_SENTINEL.to_string());
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let query = rectus::query::parse_query_string(query).expect("scenario query");
-    let ctx = rectus::sql::ReadCtx { schema: snapshot, now_ms: 0, default_limit: 100, max_limit: None };
-    let coll = snapshot.collection("articles").expect("articles");
+    let ctx = rectus::sql::ReadCtx {
+        schema: snapshot,
+        now_ms: 0,
+        default_limit: 100,
+        max_limit: None,
+        max_relational_depth: 10,
+    };
+    let coll = snapshot.collection(sc.collection).expect("collection");
     match path.rsplit_once('/') {
         Some((_, id)) if id.parse::<i64>().is_ok() => {
             ctx.item(coll, &query, Value::Integer(KEY_SENTINEL)).expect("compile item").statement
         }
         _ => ctx.list(coll, &query).expect("compile list"),
     }
-}
-
-fn plans_json(statements: &[Statement]) -> String {
-    let plans: Vec<serde_json::Value> = statements
-        .iter()
-        .map(|s| serde_json::json!({ "sql": s.sql, "params": s.params.iter().map(Value::to_json).collect::<Vec<_>>() }))
-        .collect();
-    serde_json::Value::Array(plans).to_string()
-}
-
-fn plans_from_json(text: &str) -> Vec<Statement> {
-    let v: serde_json::Value = serde_json::from_str(text).expect("plans");
-    v.as_array()
-        .expect("plan list")
-        .iter()
-        .map(|p| {
-            let params = p["params"]
-                .as_array()
-                .expect("params")
-                .iter()
-                .map(|x| match x {
-                    serde_json::Value::Number(n) if n.is_i64() => Value::Integer(n.as_i64().unwrap_or(0)),
-                    serde_json::Value::Number(n) => Value::Real(n.as_f64().unwrap_or(0.0)),
-                    serde_json::Value::String(s) => Value::Text(s.clone()),
-                    _ => Value::Null,
-                })
-                .collect();
-            Statement { sql: p["sql"].as_str().expect("sql").to_string(), params }
-        })
-        .collect()
 }
 
 /// Swaps the item key into a statement compiled with the sentinel.
@@ -210,111 +324,77 @@ fn with_key(stmt: &Statement, id: i64) -> Statement {
     s
 }
 
-/// Baseline (b): axum + the same libSQL driver; the handler binds the id,
-/// runs the precompiled SQL and writes `{"data":` + the JSON cell + `}`.
-fn baseline_server(db: &str, port_and_plans: &str) {
-    let (port, plan_file) = port_and_plans.split_once(':').expect("port:plans");
-    let plans = Arc::new(plans_from_json(&std::fs::read_to_string(plan_file).expect("read plans")));
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    rt.block_on(async move {
-        let driver = Arc::new(LibsqlDriver::open(db, readers).await.expect("open db"));
-        let app = axum::Router::new().route(
-            "/{plan}/{id}",
-            axum::routing::get(move |axum::extract::Path((plan, id)): axum::extract::Path<(usize, i64)>| {
-                let (driver, plans) = (driver.clone(), plans.clone());
-                async move {
-                    let stmt = with_key(&plans[plan], id);
-                    let rows = driver.query(&stmt).await.expect("baseline query");
-                    let cell = match rows.scalar() {
-                        Some(Value::Text(t)) => t.clone(),
-                        _ => "null".into(),
-                    };
-                    ([("content-type", "application/json")], format!("{{\"data\":{cell}}}"))
-                }
-            }),
-        );
-        let listener =
-            tokio::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("port"))).await.expect("bind");
-        axum::serve(listener, app).await.expect("serve");
-    });
-}
-
-struct LoadResult {
+/// What wrk measured.
+struct Wrk {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// Non-2xx answers plus socket errors and timeouts.
+    errors: u64,
 }
 
-/// Drives `url` with `connections` concurrent keep-alive clients.
-async fn load(
-    client: &reqwest::Client,
-    url: &str,
-    articles: u64,
-    duration: Duration,
-    connections: usize,
-) -> LoadResult {
-    // Warm up: statement caches, page cache.
-    for i in 0..50u64 {
-        let _ = client.get(url.replace("{id}", &(1 + i * 7919 % articles).to_string())).send().await;
+/// Runs wrk against `base` + `path` (`{id}` rotating over 1..=max_id).
+fn wrk(base: &str, path: &str, max_id: u64, seconds: u64, connections: usize, timeout_ms: Option<u64>) -> Wrk {
+    let script = std::env::temp_dir().join(format!("rectus-bench-{}.lua", std::process::id()));
+    std::fs::write(&script, WRK_SCRIPT).expect("wrk script");
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency"])
+        .arg("-s")
+        .arg(&script)
+        .env("BENCH_PATH", path)
+        .env("BENCH_MAX_ID", max_id.to_string());
+    if let Some(ms) = timeout_ms {
+        cmd.arg(format!("--timeout={}s", ms.div_ceil(1000)));
     }
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..connections {
-        let (client, url) = (client.clone(), url.to_string());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut i = c as u64;
-            while start.elapsed() < duration {
-                let id = 1 + (i * 7919) % articles;
-                let t = Instant::now();
-                let resp = client.get(url.replace("{id}", &id.to_string())).send().await.expect("request");
-                assert!(resp.status().is_success(), "{url}: {}", resp.status());
-                let _ = resp.bytes().await;
-                lat.push(t.elapsed().as_secs_f64() * 1000.0);
-                i += connections as u64;
-            }
-            lat
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("load task"));
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    all.sort_by(|a, b| a.total_cmp(b));
-    let pct =
-        |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0.0);
-    LoadResult { rps: all.len() as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99) }
+    let out = cmd.arg(base).output().expect("run wrk");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    parse_wrk(&text)
+        .unwrap_or_else(|| panic!("cannot read wrk's output:\n{text}{}", String::from_utf8_lossy(&out.stderr)))
 }
 
-/// Baseline (a): the statement through libSQL in-process, two at a time.
-async fn direct(driver: &Arc<LibsqlDriver>, stmt: &Statement, articles: u64, duration: Duration) -> f64 {
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..2u64 {
-        let (driver, stmt) = (driver.clone(), stmt.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            let mut i = c;
-            while start.elapsed() < duration {
-                let s = with_key(&stmt, (1 + (i * 7919) % articles) as i64);
-                let rows = driver.query(&s).await.expect("direct query");
-                std::hint::black_box(rows);
-                n += 1;
-                i += 2;
-            }
-            n
-        }));
-    }
-    let mut total = 0;
-    for t in tasks {
-        total += t.await.expect("direct task");
-    }
-    total as f64 / start.elapsed().as_secs_f64()
+/// Rotates `{id}` through the ids; each thread starts elsewhere.
+const WRK_SCRIPT: &str = r#"
+local counter = 0
+local max = tonumber(os.getenv("BENCH_MAX_ID"))
+local path = os.getenv("BENCH_PATH")
+local threads = 0
+function setup(thread)
+  thread:set("counter", threads * 100003)
+  threads = threads + 1
+end
+request = function()
+  counter = counter + 1
+  local id = 1 + (counter * 7919) % max
+  return wrk.format("GET", (path:gsub("{id}", tostring(id))))
+end
+"#;
+
+fn parse_wrk(text: &str) -> Option<Wrk> {
+    let ms = |v: &str| -> Option<f64> {
+        let (num, unit) = v.split_at(v.find(|c: char| c.is_alphabetic())?);
+        let n: f64 = num.parse().ok()?;
+        Some(match unit {
+            "us" => n / 1000.0,
+            "ms" => n,
+            "s" => n * 1000.0,
+            "m" => n * 60_000.0,
+            _ => return None,
+        })
+    };
+    let field = |prefix: &str| text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|r| r.trim().to_string()));
+    let rps = field("Requests/sec:")?.parse().ok()?;
+    let p50 = ms(field("50%")?.as_str())?;
+    let p99 = ms(field("99%")?.as_str())?;
+    let non_2xx: u64 = field("Non-2xx or 3xx responses:").and_then(|v| v.parse().ok()).unwrap_or(0);
+    // "Socket errors: connect 0, read 0, write 0, timeout 0"
+    let socket: u64 = field("Socket errors:")
+        .map(|v| v.split(',').filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok()).sum())
+        .unwrap_or(0);
+    Some(Wrk { rps, p50_ms: p50, p99_ms: p99, errors: non_2xx + socket })
 }
 
-async fn wait_ready(client: &reqwest::Client, url: &str, since: Instant) -> Duration {
+async fn wait_ready(url: &str, since: Instant) -> Duration {
+    let client = reqwest::Client::new();
     loop {
         if let Ok(r) = client.get(url).send().await {
             if r.status().is_success() {
@@ -340,9 +420,148 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn stop(child: &mut Child) {
-    let _ = child.kill();
-    let _ = child.wait();
+/// libSQL used directly: a connection, its prepared statements, the rows.
+mod direct {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// A connection with the statements it has prepared.
+    pub struct Conn {
+        _db: libsql::Database,
+        conn: libsql::Connection,
+        prepared: HashMap<String, libsql::Statement>,
+    }
+
+    pub async fn connect(db: &str) -> Conn {
+        let database = libsql::Builder::new_local(db).build().await.expect("open db");
+        let conn = database.connect().expect("connect");
+        Conn { _db: database, conn, prepared: HashMap::new() }
+    }
+
+    impl Conn {
+        /// Runs `stmt` and returns its first cell as text.
+        pub async fn run(&mut self, stmt: &Statement) -> String {
+            if !self.prepared.contains_key(&*stmt.sql) {
+                let p = self.conn.prepare(&stmt.sql).await.expect("prepare");
+                self.prepared.insert(stmt.sql.to_string(), p);
+            }
+            let prepared = &self.prepared[&*stmt.sql];
+            prepared.reset();
+            let params: Vec<libsql::Value> = stmt.params.iter().map(rectus::db::libsql::to_libsql).collect();
+            let mut rows = prepared.query(params).await.expect("query");
+            match rows.next().await.expect("row").map(|r| r.get_value(0)) {
+                Some(Ok(libsql::Value::Text(t))) => t,
+                _ => "null".into(),
+            }
+        }
+    }
+
+    /// Baseline (a): the statement through libSQL in-process, one thread.
+    pub async fn ops_per_second(db: &str, stmt: &Statement, max_id: u64, duration: Duration) -> f64 {
+        let mut conn = connect(db).await;
+        let start = Instant::now();
+        let mut n = 0u64;
+        while start.elapsed() < duration {
+            let s = with_key(stmt, (1 + (n * 7919) % max_id) as i64);
+            std::hint::black_box(conn.run(&s).await);
+            n += 1;
+        }
+        n as f64 / start.elapsed().as_secs_f64()
+    }
+}
+
+/// Baseline (b): axum + libSQL connections used on the runtime threads.
+mod baseline {
+    use super::*;
+
+    pub struct Baseline {
+        child: Child,
+        pub base: String,
+    }
+
+    impl Drop for Baseline {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    pub fn spawn(db: &str, statements: &[Statement]) -> Baseline {
+        let plans: Vec<serde_json::Value> = statements
+            .iter()
+            .map(|s| serde_json::json!({ "sql": &*s.sql, "params": s.params.iter().map(Value::to_json).collect::<Vec<_>>() }))
+            .collect();
+        let plan_file = format!("{db}.plans.json");
+        std::fs::write(&plan_file, serde_json::Value::Array(plans).to_string()).expect("write plans");
+        let port = free_port();
+        let child = Command::new(std::env::current_exe().expect("bench exe"))
+            .args(["--baseline-server", db, &format!("{port}:{plan_file}")])
+            .spawn()
+            .expect("start baseline");
+        Baseline { child, base: format!("http://127.0.0.1:{port}") }
+    }
+
+    fn plans_from_json(text: &str) -> Vec<Statement> {
+        let v: serde_json::Value = serde_json::from_str(text).expect("plans");
+        v.as_array()
+            .expect("plan list")
+            .iter()
+            .map(|p| {
+                let params = p["params"]
+                    .as_array()
+                    .expect("params")
+                    .iter()
+                    .map(|x| match x {
+                        serde_json::Value::Number(n) if n.is_i64() => Value::Integer(n.as_i64().unwrap_or(0)),
+                        serde_json::Value::Number(n) => Value::Real(n.as_f64().unwrap_or(0.0)),
+                        serde_json::Value::String(s) => Value::Text(s.clone()),
+                        _ => Value::Null,
+                    })
+                    .collect();
+                Statement::with_params(p["sql"].as_str().expect("sql"), params)
+            })
+            .collect()
+    }
+
+    /// The baseline process: one connection per core, each behind a mutex,
+    /// used right on the runtime thread that handles the request.
+    pub fn serve(db: &str, port_and_plans: &str) {
+        let (port, plan_file) = port_and_plans.split_once(':').expect("port:plans");
+        let plans = Arc::new(plans_from_json(&std::fs::read_to_string(plan_file).expect("read plans")));
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        rt.block_on(async move {
+            let mut conns = Vec::new();
+            for _ in 0..cores {
+                conns.push(tokio::sync::Mutex::new(direct::connect(db).await));
+            }
+            let conns = Arc::new(conns);
+            let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let app = axum::Router::new().route(
+                "/{plan}/{id}",
+                axum::routing::get(move |axum::extract::Path((plan, id)): axum::extract::Path<(usize, i64)>| {
+                    let (conns, plans, next) = (conns.clone(), plans.clone(), next.clone());
+                    async move {
+                        let stmt = with_key(&plans[plan], id);
+                        // A free connection if there is one, else the next in turn.
+                        let free = conns.iter().find_map(|c| c.try_lock().ok());
+                        let mut conn = match free {
+                            Some(guard) => guard,
+                            None => {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % conns.len();
+                                conns[i].lock().await
+                            }
+                        };
+                        let cell = conn.run(&stmt).await;
+                        ([("content-type", "application/json")], format!("{{\"data\":{cell}}}"))
+                    }
+                }),
+            );
+            let listener =
+                tokio::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("port"))).await.expect("bind");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    }
 }
 
 /// The edge worker under `wrangler dev` (local workerd, D1, KV).
@@ -364,7 +583,7 @@ mod edge {
         c
     }
 
-    pub async fn bench(db: &str, client: &reqwest::Client, articles: u64, duration: Duration, connections: usize) {
+    pub async fn bench(db: &str, articles: u64, settings: &Settings) {
         let built = sh("scripts/edge-build").stdout(Stdio::null()).stderr(Stdio::null()).status().expect("edge build");
         assert!(built.success(), "scripts/edge-build failed");
         let wasm = format!("{ROOT}/build/index_bg.wasm");
@@ -394,6 +613,7 @@ mod edge {
         );
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
         for (warm, kv) in [(false, "an empty KV"), (true, "a warm KV")] {
             let started = Instant::now();
             let mut child = start(&state, port, "");
@@ -409,7 +629,7 @@ mod edge {
                 if warm { "read from KV" } else { "introspected, then stored in KV" }
             );
             if warm {
-                scenarios(client, &base, articles, duration, connections, "D1").await;
+                scenarios(&base, articles, settings, "D1");
             }
             stop_group(&mut child);
         }
@@ -425,23 +645,16 @@ mod edge {
             .await
             .expect("import");
         assert!(r.status().is_success(), "Durable Object import failed: {}", r.status());
-        scenarios(client, &base, articles, duration, connections, "Durable Object").await;
+        scenarios(&base, articles, settings, "Durable Object");
         stop_group(&mut child);
         let _ = std::fs::remove_dir_all(&state);
     }
 
-    async fn scenarios(
-        client: &reqwest::Client,
-        base: &str,
-        articles: u64,
-        duration: Duration,
-        connections: usize,
-        backend: &str,
-    ) {
-        println!("{:<20} {:>22}", "scenario", format!("edge/{backend} req/s p50/p99"));
-        for sc in SCENARIOS {
-            let e = load(client, &format!("{base}{}", sc.url), articles, duration, connections).await;
-            println!("{:<20} {:>8.0} {:>5.2}/{:>5.2}ms", sc.name, e.rps, e.p50_ms, e.p99_ms);
+    fn scenarios(base: &str, articles: u64, settings: &Settings, backend: &str) {
+        println!("{:<22} {:>24}", "scenario", format!("edge/{backend} req/s p50/p99"));
+        for sc in CMS {
+            let e = wrk(base, sc.url, articles, settings.seconds, settings.connections.min(8), None);
+            println!("{:<22} {:>9.0} {:>6.2}/{:>6.2}ms", sc.name, e.rps, e.p50_ms, e.p99_ms);
         }
     }
 

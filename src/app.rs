@@ -24,11 +24,20 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Shown by `/server/info` (PROJECT_NAME).
     pub project_name: String,
+    /// Deepest relational path in fields, filter, sort and deep
+    /// (MAX_RELATIONAL_DEPTH; Directus treats less than 2 as 2).
+    pub max_relational_depth: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { default_limit: 100, max_limit: None, max_body_bytes: 1024 * 1024, project_name: "rectus".into() }
+        Config {
+            default_limit: 100,
+            max_limit: None,
+            max_body_bytes: 1024 * 1024,
+            project_name: "rectus".into(),
+            max_relational_depth: 10,
+        }
     }
 }
 
@@ -71,6 +80,7 @@ impl App {
             now_ms: self.host.now_ms(),
             default_limit: self.config.default_limit,
             max_limit: self.config.max_limit,
+            max_relational_depth: self.config.max_relational_depth,
         }
     }
 }

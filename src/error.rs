@@ -23,6 +23,7 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     FailedValidation,
     ServiceUnavailable,
+    OutOfTime,
     Internal,
 }
 
@@ -44,6 +45,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::FailedValidation => "FAILED_VALIDATION",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::OutOfTime => "OUT_OF_TIME",
             ErrorCode::Internal => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -62,6 +64,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::RouteNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::OutOfTime => 408,
             ErrorCode::ContentTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::ServiceUnavailable => 503,
@@ -118,6 +121,13 @@ impl ApiError {
         ApiError::new(ErrorCode::MethodNotAllowed, format!("Method {method} is not allowed."))
     }
 
+    /// OUT_OF_TIME (408), Directus's timeout error: "Query timed out after 5 seconds."
+    pub fn timed_out(category: &str, ms: u64) -> Self {
+        ApiError::new(ErrorCode::OutOfTime, format!("{category} timed out after {}.", long_duration(ms)))
+            .with("category", category)
+            .with("duration", ms)
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError::new(ErrorCode::Internal, message)
     }
@@ -138,5 +148,35 @@ impl ApiError {
     }
 }
 
+/// A duration as the `ms` package's long form writes it ("5 seconds",
+/// "1 second", "250 ms"), which Directus's timeout message uses.
+fn long_duration(ms: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [(86_400_000, "day"), (3_600_000, "hour"), (60_000, "minute"), (1_000, "second")];
+    for (size, name) in UNITS {
+        if ms >= size {
+            let n = (ms as f64 / size as f64).round() as u64;
+            // `ms` pluralises from 1.5 units up.
+            let plural = ms as f64 >= size as f64 * 1.5;
+            return format!("{n} {name}{}", if plural { "s" } else { "" });
+        }
+    }
+    format!("{ms} ms")
+}
+
 /// Result alias used across the core.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::long_duration;
+
+    #[test]
+    fn durations_read_like_the_ms_package() {
+        assert_eq!(long_duration(5000), "5 seconds");
+        assert_eq!(long_duration(1000), "1 second");
+        assert_eq!(long_duration(1400), "1 second");
+        assert_eq!(long_duration(1500), "2 seconds");
+        assert_eq!(long_duration(250), "250 ms");
+        assert_eq!(long_duration(120_000), "2 minutes");
+    }
+}

@@ -1,7 +1,7 @@
 //! `rectus` binary: see `rectus --help`.
 
 use clap::Parser;
-use rectus::native::cli::{Cli, Command};
+use rectus::native::cli::{Cli, Command, DataSet};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
@@ -42,5 +42,8 @@ async fn demo(args: rectus::native::cli::DemoArgs) -> rectus::native::server::an
     }
     let db = libsql::Builder::new_local(&args.out).build().await.map_err(|e| e.to_string())?;
     let conn = db.connect().map_err(|e| e.to_string())?;
-    rectus::native::server::load_demo(&conn, args.articles).await
+    match args.set {
+        DataSet::Cms => rectus::native::server::load_demo(&conn, args.articles).await,
+        DataSet::Music => rectus::native::server::load_music(&conn, args.tracks).await,
+    }
 }

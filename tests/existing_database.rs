@@ -16,10 +16,7 @@ INSERT INTO visits VALUES ('v1', 1, '2024-01-01 10:00:00'), ('v2', 1, '2024-02-0
 ";
 
 fn make_db(tag: &str) -> String {
-    let dir = std::env::temp_dir().join("rectus-tests");
-    let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join(format!("{tag}-{}.db", std::process::id())).display().to_string();
-    let _ = std::fs::remove_file(&path);
+    let path = common::fresh_path(tag);
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     rt.block_on(async {
         let db = libsql::Builder::new_local(&path).build().await.unwrap();

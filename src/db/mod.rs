@@ -42,19 +42,20 @@ pub trait MaybeSend {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> MaybeSend for T {}
 
-/// One SQL statement with its bound parameters.
+/// One SQL statement with its bound parameters. The SQL text is shared, so
+/// binding a cached plan or handing it to a connection thread copies none of it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Statement {
-    pub sql: String,
+    pub sql: std::sync::Arc<str>,
     pub params: Vec<Value>,
 }
 
 impl Statement {
     pub fn new(sql: impl Into<String>) -> Self {
-        Statement { sql: sql.into(), params: Vec::new() }
+        Statement { sql: sql.into().into(), params: Vec::new() }
     }
     pub fn with_params(sql: impl Into<String>, params: Vec<Value>) -> Self {
-        Statement { sql: sql.into(), params }
+        Statement { sql: sql.into().into(), params }
     }
 }
 
@@ -85,6 +86,12 @@ pub enum DbError {
     /// The backend cannot do this (yet), e.g. interactive transactions on D1.
     #[error("{0}")]
     Unsupported(String),
+    /// The statement ran out of its time budget and was stopped.
+    #[error("statement timed out after {ms} ms")]
+    Timeout { ms: u64 },
+    /// The statement was stopped because its request went away.
+    #[error("statement interrupted")]
+    Interrupted,
     #[error("database error: {0}")]
     Other(String),
 }

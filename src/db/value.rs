@@ -3,8 +3,9 @@
 use serde_json::Value as Json;
 
 /// One SQL value, independent of the backend.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Value {
+    #[default]
     Null,
     Integer(i64),
     Real(f64),

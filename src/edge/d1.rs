@@ -40,7 +40,7 @@ const D1_MAX_PARAMS: usize = 100;
 fn prepare(db: &D1Database, stmt: &Statement) -> DbResult<D1PreparedStatement> {
     let stmt = crate::sql::builder::fit_param_limit(stmt, D1_MAX_PARAMS);
     let args: Vec<JsValue> = stmt.params.iter().map(to_js).collect();
-    db.prepare(stmt.sql.as_str()).bind(&args).map_err(db_error)
+    db.prepare(&*stmt.sql).bind(&args).map_err(db_error)
 }
 
 async fn query(db: &D1Database, stmt: &Statement) -> DbResult<Rows> {

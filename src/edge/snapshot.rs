@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use worker::kv::KvStore;
 
 /// Bumped when the snapshot's serialized form changes.
-const FORMAT: &str = "v1";
+const FORMAT: &str = "v2";
 
 const FINGERPRINT_SQL: &str =
     "SELECT group_concat(type || ':' || name || ':' || coalesce(sql, ''), ';') FROM (SELECT * FROM sqlite_master ORDER BY name)";

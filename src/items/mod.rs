@@ -56,6 +56,9 @@ pub fn db_error(e: DbError) -> ApiError {
         .with("field", field),
         DbError::ForeignKey => ApiError::new(ErrorCode::InvalidForeignKey, "Invalid foreign key."),
         DbError::Unsupported(what) => ApiError::new(ErrorCode::MethodNotAllowed, what),
+        DbError::Timeout { ms } => ApiError::timed_out("Query", ms),
+        // Only a request that went away is interrupted: nobody reads this.
+        DbError::Interrupted => ApiError::new(ErrorCode::ServiceUnavailable, "The query was stopped."),
         DbError::Other(msg) => {
             tracing::error!("database error: {msg}");
             ApiError::internal("An unexpected error occurred.")

@@ -62,20 +62,18 @@ pub async fn read_list(
 ) -> ApiResult<Body> {
     let stmt = plan(app, schema, coll, PlanKind::List, source, None)?.bind(None);
     let rows = app.driver.query(&stmt).await.map_err(db_error)?;
-    let row = rows.rows.first().ok_or_else(|| ApiError::internal("read returned no row"))?;
-    let cell = |name: &str| rows.columns.iter().position(|c| c == name).and_then(|i| row.get(i));
-    let data = text_of(cell(DATA_COLUMN));
+    let position = |name: &str| rows.columns.iter().position(|c| c == name);
+    let (data_at, counts) =
+        (position(DATA_COLUMN), [TOTAL_COUNT_COLUMN, FILTER_COUNT_COLUMN].map(|n| (n, position(n))));
+    let mut row = rows.rows.into_iter().next().ok_or_else(|| ApiError::internal("read returned no row"))?;
     let mut meta = Vec::new();
-    for name in [TOTAL_COUNT_COLUMN, FILTER_COUNT_COLUMN] {
-        if let Some(Value::Integer(n)) = cell(name) {
+    for (name, at) in counts {
+        if let Some(Value::Integer(n)) = at.and_then(|i| row.get(i)) {
             meta.push(format!("\"{name}\":{n}"));
         }
     }
-    Ok(if meta.is_empty() {
-        format!("{{\"data\":{data}}}")
-    } else {
-        format!("{{\"data\":{data},\"meta\":{{{}}}}}", meta.join(","))
-    })
+    let data = into_text(data_at.map(|i| std::mem::take(&mut row[i])).unwrap_or(Value::Null));
+    Ok(if meta.is_empty() { wrap_data(&data) } else { format!("{{\"data\":{data},\"meta\":{{{}}}}}", meta.join(",")) })
 }
 
 /// `{"data": {...}}` for one item; FORBIDDEN when it does not exist.
@@ -88,7 +86,7 @@ pub async fn read_item(
 ) -> ApiResult<Body> {
     let stmt = plan(app, schema, coll, PlanKind::Item, source, Some(key.clone()))?.bind(Some(key));
     match run_single(app, &stmt).await? {
-        Some(data) => Ok(format!("{{\"data\":{data}}}")),
+        Some(data) => Ok(wrap_data(&data)),
         None => Err(ApiError::forbidden()),
     }
 }
@@ -103,7 +101,7 @@ pub async fn read_keys(
 ) -> ApiResult<Body> {
     let stmt = app.read_ctx(schema).items_by_keys(coll, query, keys)?;
     let data = run_single(app, &stmt).await?.unwrap_or_else(|| "[]".into());
-    Ok(format!("{{\"data\":{data}}}"))
+    Ok(wrap_data(&data))
 }
 
 /// A singleton's object: its one row, or its defaults when there is none.
@@ -115,22 +113,33 @@ pub async fn read_singleton(
 ) -> ApiResult<Body> {
     let stmt = plan(app, schema, coll, PlanKind::Singleton, source, None)?.bind(None);
     if let Some(data) = run_single(app, &stmt).await? {
-        return Ok(format!("{{\"data\":{data}}}"));
+        return Ok(wrap_data(&data));
     }
     let defaults: serde_json::Map<String, serde_json::Value> =
         coll.columns().map(|f| (f.name.clone(), f.default_value.clone().unwrap_or(serde_json::Value::Null))).collect();
     Ok(serde_json::json!({ "data": defaults }).to_string())
 }
 
+/// The first cell of the statement's first row, when there is a row.
 async fn run_single(app: &App, stmt: &Statement) -> ApiResult<Option<String>> {
     let rows = app.driver.query(stmt).await.map_err(db_error)?;
-    Ok(rows.scalar().map(|v| text_of(Some(v))))
+    Ok(rows.rows.into_iter().next().map(|row| into_text(row.into_iter().next().unwrap_or(Value::Null))))
 }
 
-fn text_of(v: Option<&Value>) -> String {
+/// A cell holding JSON text, as that text (moved, not copied).
+fn into_text(v: Value) -> String {
     match v {
-        Some(Value::Text(s)) => s.clone(),
-        Some(Value::Null) | None => "null".into(),
-        Some(other) => other.to_json().to_string(),
+        Value::Text(s) => s,
+        Value::Null => "null".into(),
+        other => other.to_json().to_string(),
     }
+}
+
+/// `{"data":` + the JSON text + `}` in one allocation.
+fn wrap_data(data: &str) -> String {
+    let mut body = String::with_capacity(data.len() + 9);
+    body.push_str("{\"data\":");
+    body.push_str(data);
+    body.push('}');
+    body
 }

@@ -33,18 +33,22 @@ pub struct DumpArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Database: a SQLite/libSQL file path (created when missing) or a
-    /// `file:` URL. Existing databases are served as they are: nothing is
-    /// migrated or added to their tables.
+    /// Database: a SQLite/libSQL file path or a `file:` URL. It must exist
+    /// (see --create and --demo); existing databases are served as they are:
+    /// nothing is migrated or added to their tables.
     #[arg(long, env = "RECTUS_DB", default_value = "rectus.db")]
     pub db: String,
+    /// Create an empty database file when --db names none (without it, a
+    /// missing file is an error: a mistyped path is not a new database).
+    #[arg(long, env = "RECTUS_CREATE")]
+    pub create: bool,
     /// Address to listen on.
     #[arg(long, env = "RECTUS_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
     /// Port to listen on.
     #[arg(long, env = "RECTUS_PORT", default_value_t = 8055)]
     pub port: u16,
-    /// Fill an empty database with the demo data set first.
+    /// Fill an empty or missing database with the demo data set first.
     #[arg(long, env = "RECTUS_DEMO")]
     pub demo: bool,
     /// Articles in the demo data set (other tables scale with it).
@@ -62,9 +66,21 @@ pub struct ServeArgs {
     /// Allowed CORS origin(s), comma separated, or `*`. CORS is off when unset.
     #[arg(long, env = "RECTUS_CORS_ORIGIN")]
     pub cors_origin: Option<String>,
-    /// Read connections (default: one per core).
+    /// Read connections kept open (default: one per core). More are opened,
+    /// up to --max-readers, while slow statements hold these.
     #[arg(long, env = "RECTUS_READERS")]
     pub readers: Option<usize>,
+    /// Most read connections open at once.
+    #[arg(long, env = "RECTUS_MAX_READERS", default_value_t = 32)]
+    pub max_readers: usize,
+    /// Time budget of one SQL statement, in milliseconds: a statement still
+    /// running after it is stopped and the request answers OUT_OF_TIME (408).
+    #[arg(long, env = "RECTUS_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub statement_timeout_ms: u64,
+    /// Deepest relational path accepted in fields, filter, sort and deep
+    /// (Directus's MAX_RELATIONAL_DEPTH; at least 2).
+    #[arg(long, env = "MAX_RELATIONAL_DEPTH", default_value_t = 10)]
+    pub max_relational_depth: usize,
     /// Seconds between checks for schema changes made by others.
     #[arg(long, env = "RECTUS_SCHEMA_POLL_SECONDS", default_value_t = 2)]
     pub schema_poll_seconds: u64,
@@ -75,9 +91,24 @@ pub struct DemoArgs {
     /// The SQLite file to create (must not exist yet).
     #[arg(long)]
     pub out: String,
-    /// Articles to generate (10k to 1M for benchmarks).
+    /// Which data set: `cms` (a headless CMS and signage feed with Directus
+    /// metadata) or `music` (a Chinook-like store: plain SQLite, foreign keys
+    /// without indexes).
+    #[arg(long, value_enum, default_value_t = DataSet::Cms)]
+    pub set: DataSet,
+    /// Articles to generate for `cms` (10k to 1M for benchmarks).
     #[arg(long, default_value_t = 1000)]
     pub articles: u64,
+    /// Tracks to generate for `music` (3503 is Chinook's size).
+    #[arg(long, default_value_t = 3503)]
+    pub tracks: u64,
+}
+
+/// The demo data sets `rectus demo` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DataSet {
+    Cms,
+    Music,
 }
 
 impl ServeArgs {

@@ -3,7 +3,7 @@
 use super::cli::ServeArgs;
 use super::host::SystemHost;
 use crate::app::{App, Config};
-use crate::db::libsql::LibsqlDriver;
+use crate::db::libsql::{DriverOptions, LibsqlDriver};
 use crate::db::{Driver, Statement};
 use crate::error::{ApiError, ErrorCode};
 use crate::schema::introspect::snapshot_sqlite;
@@ -47,9 +47,19 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
     let path = args.db_path().to_string();
     if args.demo {
         seed_demo_if_empty(&path, args.demo_articles).await?;
+    } else if !args.create && !std::path::Path::new(&path).exists() {
+        return Err(format!(
+            "{path} does not exist. Pass --create to start an empty database there, --demo to fill it with the demo data, or `rectus demo --out {path}`"
+        )
+        .into());
     }
-    let readers = args.readers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-    let driver = Arc::new(LibsqlDriver::open(&path, readers).await.map_err(|e| format!("cannot open {path}: {e}"))?);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let options = DriverOptions {
+        readers: args.readers.unwrap_or(cores),
+        max_readers: args.max_readers,
+        statement_timeout: Duration::from_millis(args.statement_timeout_ms.max(1)),
+    };
+    let driver = Arc::new(LibsqlDriver::open(&path, &options).await.map_err(|e| format!("cannot open {path}: {e}"))?);
     let snapshot =
         snapshot_sqlite(driver.as_ref()).await.map_err(|e| format!("cannot read the schema of {path}: {e}"))?;
     let served = snapshot.collections.values().filter(|c| !c.is_system()).count();
@@ -59,6 +69,7 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
         default_limit: args.query_limit_default,
         max_limit: args.query_limit_max,
         max_body_bytes: args.max_payload_size,
+        max_relational_depth: args.max_relational_depth,
         ..Config::default()
     };
     let app = Arc::new(App::new(snapshot, driver.clone(), Arc::new(SystemHost), config));
@@ -172,17 +183,34 @@ async fn seed_demo_if_empty(path: &str, articles: u64) -> anyhow_like::Result<()
 
 /// Loads the demo data set through `conn`, printing progress.
 pub async fn load_demo(conn: &libsql::Connection, articles: u64) -> anyhow_like::Result<()> {
-    let started = Instant::now();
+    eprintln!("Loading the demo data set ({articles} articles)...");
     let size = crate::fixtures::Size { articles };
+    let ddl = [crate::fixtures::SCHEMA_SQL, crate::fixtures::METADATA_SQL];
+    load_reporting(conn, &ddl, crate::fixtures::tables(&size)).await
+}
+
+/// Loads the music-store data set (plain SQLite, unindexed foreign keys).
+pub async fn load_music(conn: &libsql::Connection, tracks: u64) -> anyhow_like::Result<()> {
+    eprintln!("Loading the music store ({tracks} tracks)...");
+    let size = crate::fixtures::music::MusicSize { tracks };
+    let ddl = [crate::fixtures::music::SCHEMA_SQL];
+    load_reporting(conn, &ddl, crate::fixtures::music::tables(&size)).await
+}
+
+async fn load_reporting(
+    conn: &libsql::Connection,
+    ddl: &[&str],
+    tables: Vec<crate::fixtures::TableSpec>,
+) -> anyhow_like::Result<()> {
+    let started = Instant::now();
     // One line per table, plus one per 100k rows of the big ones.
     let mut progress = |table: &str, done: u64, total: u64| {
         if done == total || (done > 0 && done.is_multiple_of(100_000)) {
             eprintln!("  {table:<14} {done:>9}/{total}");
         }
     };
-    eprintln!("Loading the demo data set ({articles} articles)...");
-    crate::fixtures::load(conn, &size, &mut progress).await.map_err(|e| e.to_string())?;
-    eprintln!("Demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
+    crate::fixtures::load_tables(conn, ddl, tables, &mut progress).await.map_err(|e| e.to_string())?;
+    eprintln!("Loaded in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

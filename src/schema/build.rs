@@ -227,6 +227,7 @@ fn build_collection(
                 readonly: fm.map(|m| m.readonly).unwrap_or(false),
                 note: fm.and_then(|m| m.note.clone()),
                 relation: None,
+                derived: false,
             }
         })
         .collect();
@@ -428,6 +429,7 @@ fn attach_relations(collections: &mut BTreeMap<String, Collection>, relations: &
                 readonly: false,
                 note: None,
                 relation: Some(relation),
+                derived: !r.has_meta,
             }),
         }
     }

@@ -65,6 +65,12 @@ pub struct Field {
     pub note: Option<String>,
     /// Set when this field is one end of a relation.
     pub relation: Option<FieldRelation>,
+    /// A one-to-many reverse field rectus derived from a foreign key, with no
+    /// Directus metadata declaring it: served when asked for by name, but not
+    /// part of `*` (Directus shows no such field, and each one costs a scan of
+    /// the referencing table per row).
+    #[serde(default)]
+    pub derived: bool,
 }
 
 /// How a field leads to another collection.

@@ -58,7 +58,7 @@ pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query
     let conditions = ctx.conditions(&mut b, &scope, query)?;
     let group_sql = if group_refs.is_empty() { String::new() } else { format!(" GROUP BY {}", group_refs.join(", ")) };
     let order = group_order(query, &group_refs);
-    let limit = if group_refs.is_empty() { String::new() } else { ctx.limit_clause(&mut b, query)? };
+    let limit = if group_refs.is_empty() { String::new() } else { ctx.limit_clause(query)? };
     let inner = format!(
         "SELECT {} FROM {} AS {alias}{}{group_sql}{order}{limit}",
         inner_cols.join(", "),

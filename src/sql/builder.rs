@@ -35,9 +35,8 @@ impl SqlBuilder {
     }
 
     /// Finishes into a statement.
-    /// Finishes into a statement.
     pub fn finish(self, sql: String) -> Statement {
-        Statement { sql, params: self.params }
+        Statement { sql: sql.into(), params: self.params }
     }
 }
 
@@ -97,7 +96,7 @@ fn pack_params(stmt: &Statement) -> Statement {
         out.push(c);
     }
     let values = serde_json::Value::Array(stmt.params.iter().map(Value::to_json).collect());
-    Statement { sql: out, params: vec![Value::Text(values.to_string())] }
+    Statement { sql: out.into(), params: vec![Value::Text(values.to_string())] }
 }
 
 #[cfg(test)]
@@ -119,9 +118,6 @@ mod tests {
     fn leaves_small_statements_alone() {
         let mut b = SqlBuilder::new();
         let p = b.param("x");
-        assert_eq!(
-            b.finish(format!("SELECT {p}")),
-            Statement { sql: "SELECT ?1".into(), params: vec![Value::Text("x".into())] }
-        );
+        assert_eq!(b.finish(format!("SELECT {p}")), Statement::with_params("SELECT ?1", vec![Value::Text("x".into())]));
     }
 }

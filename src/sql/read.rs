@@ -10,7 +10,7 @@ use super::scope::{resolve_path, Scope};
 use super::selection::{select, Entry, EntryKind, Selection};
 use crate::db::{Statement, Value};
 use crate::error::{ApiError, ApiResult};
-use crate::query::{Filter, Query, SortKey};
+use crate::query::{check_relational_depth, Filter, Query, SortKey};
 use crate::schema::{Collection, Field, FieldRelation, FieldType, SchemaSnapshot};
 
 /// Limits and context shared by all reads.
@@ -23,6 +23,8 @@ pub struct ReadCtx<'a> {
     pub default_limit: i64,
     /// Largest `limit` allowed; `None` = unlimited (`-1` allowed).
     pub max_limit: Option<i64>,
+    /// Deepest relational path a query may use (MAX_RELATIONAL_DEPTH).
+    pub max_relational_depth: usize,
 }
 
 /// A compiled read. `key_slot` is the parameter holding the item key, so a
@@ -65,6 +67,7 @@ impl<'a> ReadCtx<'a> {
     /// `GET /items/{collection}`: an array (or aggregate rows), plus the
     /// `meta` counts as extra columns of the same statement when asked for.
     pub fn list(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
+        check_relational_depth(query, self.max_relational_depth)?;
         if !query.aggregate.is_empty() || !query.group_by.is_empty() {
             return super::aggregate::compile(self, coll, query);
         }
@@ -73,17 +76,19 @@ impl<'a> ReadCtx<'a> {
 
     /// `GET /items/{collection}/{id}`: one object, or no row.
     pub fn item(&self, coll: &'a Collection, query: &Query, key: Value) -> ApiResult<Plan> {
+        check_relational_depth(query, self.max_relational_depth)?;
         self.rows(coll, query, Some(key), Shape::One)
     }
 
     /// The primary keys a query selects (a `{query}` batch write), as rows.
     pub fn list_keys(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
+        check_relational_depth(query, self.max_relational_depth)?;
         let mut b = SqlBuilder::new();
         let alias = b.alias();
         let scope = Scope::table(coll, alias.clone());
         let conditions = self.conditions(&mut b, &scope, query)?;
         let order = self.order_by(&scope, &query.sort)?;
-        let limit = self.limit_clause(&mut b, query)?;
+        let limit = self.limit_clause(query)?;
         let sql = format!(
             "SELECT {} FROM {} AS {alias}{}{order}{limit}",
             column(&alias, &coll.primary_key),
@@ -95,11 +100,13 @@ impl<'a> ReadCtx<'a> {
 
     /// The first row in sort order as one object (a singleton's row).
     pub fn item_first(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
+        check_relational_depth(query, self.max_relational_depth)?;
         self.rows(coll, query, None, Shape::First).map(|p| p.statement)
     }
 
     /// A list restricted to some primary keys (the re-read after a write).
     pub fn items_by_keys(&self, coll: &'a Collection, query: &Query, keys: &[Value]) -> ApiResult<Statement> {
+        check_relational_depth(query, self.max_relational_depth)?;
         let mut q = query.clone();
         let ids: Vec<serde_json::Value> = keys.iter().map(Value::to_json).collect();
         let by_key = Filter::Field {
@@ -130,11 +137,12 @@ impl<'a> ReadCtx<'a> {
             conditions.push(format!("{} = {}", column(&alias, &coll.primary_key), b.param(key)));
         }
         let where_sql = where_clause(&conditions);
+        // A sort is still checked on a point read, but one row needs no order.
         let order = self.order_by(&scope, &query.sort)?;
-        let limit = match shape {
-            Shape::List => self.limit_clause(&mut b, query)?,
-            Shape::One => String::new(),
-            Shape::First => " LIMIT 1".to_string(),
+        let (order, limit) = match shape {
+            Shape::List => (order, self.limit_clause(query)?),
+            Shape::One => (String::new(), String::new()),
+            Shape::First => (order, " LIMIT 1".to_string()),
         };
         let inner = format!(
             "SELECT {} FROM {} AS {alias}{where_sql}{order}{limit}",
@@ -201,10 +209,14 @@ impl<'a> ReadCtx<'a> {
         Ok(format!(" ORDER BY {}", keys.join(", ")))
     }
 
-    /// ` LIMIT ? OFFSET ?` for the query (default limit, `-1`, `page`).
-    pub(super) fn limit_clause(&self, b: &mut SqlBuilder, query: &Query) -> ApiResult<String> {
+    /// ` LIMIT n OFFSET m` for the query (default limit, `-1`, `page`).
+    /// The numbers are written into the SQL, not bound: SQLite plans a
+    /// bound LIMIT as unknown, and a nested one-to-many read with `LIMIT ?`
+    /// cost six times the same read with the number written in (measured).
+    /// They are integers parsed from the query, and part of the plan's key.
+    pub(super) fn limit_clause(&self, query: &Query) -> ApiResult<String> {
         let (limit, offset) = self.limit_offset(query, self.default_limit)?;
-        Ok(format!(" LIMIT {} OFFSET {}", b.param(limit), b.param(offset)))
+        Ok(format!(" LIMIT {limit} OFFSET {offset}"))
     }
 
     fn limit_offset(&self, query: &Query, default: i64) -> ApiResult<(i64, i64)> {
@@ -247,16 +259,22 @@ impl<'a> ReadCtx<'a> {
                     )
                 }
                 EntryKind::OneToMany { field, related, query } => {
+                    // Each child's object is built inside the sub-select:
+                    // SQLite adds an enclosing query's expression height to
+                    // every FROM sub-select it codes, so objects built
+                    // outside would make nested levels count many times
+                    // against D1's expression depth limit (100). The JSON
+                    // subtype does not cross the sub-select: json() restores it.
                     let a = b.alias();
                     let obj = self.object(b, related, &a)?;
-                    let inner = self.children(b, &scope, field, related.coll, query, &a, &related.needed_columns())?;
-                    format!("(SELECT json_group_array({obj}) FROM ({inner}) AS {a})")
+                    let inner = self.children(b, &scope, field, related.coll, query, &a, &obj)?;
+                    format!("(SELECT json_group_array(json({CHILD_COLUMN})) FROM ({inner}))")
                 }
                 EntryKind::OneToManyKeys { field, related, query } => {
                     let a = b.alias();
-                    let pk = related.primary_key.as_str();
-                    let inner = self.children(b, &scope, field, related, query, &a, &[pk])?;
-                    format!("(SELECT json_group_array({}) FROM ({inner}) AS {a})", column(&a, pk))
+                    let pk = column(&a, &related.primary_key);
+                    let inner = self.children(b, &scope, field, related, query, &a, &pk)?;
+                    format!("(SELECT json_group_array({CHILD_COLUMN}) FROM ({inner}))")
                 }
             };
             pairs.push((key.as_str(), value));
@@ -264,8 +282,9 @@ impl<'a> ReadCtx<'a> {
         Ok(json_object_chained(&pairs))
     }
 
-    /// The SELECT of the children of an o2m field for the parent row in
-    /// `parent`, with the `deep` sub-query's filter, sort and limit.
+    /// The SELECT of `value` (as CHILD_COLUMN) for each child of an o2m
+    /// field of the parent row in `parent`, with the `deep` sub-query's
+    /// filter, sort and limit; `value` reads the child's row as `alias`.
     #[allow(clippy::too_many_arguments)]
     fn children(
         &self,
@@ -275,7 +294,7 @@ impl<'a> ReadCtx<'a> {
         child: &'a Collection,
         query: &Query,
         alias: &str,
-        columns: &[&str],
+        value: &str,
     ) -> ApiResult<String> {
         let Some(FieldRelation::OneToMany { related_field, sort_field, .. }) = &field.relation else {
             return Err(ApiError::internal("one-to-many field without relation"));
@@ -291,17 +310,18 @@ impl<'a> ReadCtx<'a> {
             }
         }
         let order = self.order_by(&scope, &sort)?;
-        let (limit, offset) = self.limit_offset(query, self.default_limit)?;
+        // Directus applies the default limit to each parent's children too.
+        let limit = self.limit_clause(query)?;
         Ok(format!(
-            "SELECT {} FROM {} AS {alias}{}{order} LIMIT {} OFFSET {}",
-            select_columns(alias, columns),
+            "SELECT {value} AS {CHILD_COLUMN} FROM {} AS {alias}{}{order}{limit}",
             ident(&child.name),
             where_clause(&conditions),
-            b.param(limit),
-            b.param(offset)
         ))
     }
 }
+
+/// The column of a one-to-many sub-select holding each child's value.
+const CHILD_COLUMN: &str = "child";
 
 /// Most key/value pairs per JSON function call: D1 allows 32 arguments.
 const PAIRS_PER_CALL: usize = 15;

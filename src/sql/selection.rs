@@ -85,7 +85,7 @@ fn select_paths<'a>(
             continue;
         };
         if head == "*" {
-            for f in &coll.fields {
+            for f in coll.fields.iter().filter(|f| !f.derived) {
                 add_head(&mut heads, &f.name, Path { segments: rest.to_vec(), from_wildcard: true });
             }
             // Aliases are part of "everything" too.

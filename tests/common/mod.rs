@@ -34,17 +34,55 @@ pub fn shared() -> &'static Server {
     })
 }
 
-/// Starts a fresh server over a new database file named after `tag`, with
-/// extra `rectus serve` flags. It runs in its own thread and runtime until
-/// the test process exits.
-pub fn start(tag: &str, extra: &[&str]) -> Server {
+/// The shared server over the music store (plain SQLite: foreign keys
+/// without indexes, no Directus metadata). `RECTUS_TEST_MUSIC_URL` and
+/// `RECTUS_TEST_MUSIC_DB` point it at a running host instead.
+pub fn music() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| match std::env::var("RECTUS_TEST_MUSIC_URL") {
+        Ok(url) => Server {
+            base: url.trim_end_matches('/').to_string(),
+            db_path: std::env::var("RECTUS_TEST_MUSIC_DB").expect("RECTUS_TEST_MUSIC_DB names the music database"),
+        },
+        Err(_) => serve_file(&music_db(&format!("music-{}", std::process::id()), MUSIC_TRACKS), &[]),
+    })
+}
+
+/// Tracks in the test music store.
+pub const MUSIC_TRACKS: u64 = 600;
+
+/// A new music-store database file named after `tag`, with `tracks` tracks.
+pub fn music_db(tag: &str, tracks: u64) -> String {
+    let path = fresh_path(tag);
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    rt.block_on(async {
+        let db = libsql::Builder::new_local(&path).build().await.expect("create db");
+        let conn = db.connect().expect("connect");
+        let size = rectus::fixtures::music::MusicSize { tracks };
+        let tables = rectus::fixtures::music::tables(&size);
+        rectus::fixtures::load_tables(&conn, &[rectus::fixtures::music::SCHEMA_SQL], tables, &mut |_, _, _| {})
+            .await
+            .expect("load the music store");
+    });
+    path
+}
+
+/// A path for a new database file named after `tag`, with no file there yet.
+pub fn fresh_path(tag: &str) -> String {
     let dir = std::env::temp_dir().join("rectus-tests");
     let _ = std::fs::create_dir_all(&dir);
     let db = dir.join(format!("{tag}-{}.db", std::process::id()));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    serve_file(&db.display().to_string(), extra)
+    db.display().to_string()
+}
+
+/// Starts a fresh server over a new database file named after `tag`, with
+/// extra `rectus serve` flags. It runs in its own thread and runtime until
+/// the test process exits.
+pub fn start(tag: &str, extra: &[&str]) -> Server {
+    serve_file(&fresh_path(tag), extra)
 }
 
 /// Starts a server over the existing (or new) database file at `db_path`.
