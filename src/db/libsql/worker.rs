@@ -10,7 +10,7 @@
 
 use super::conn::Conn;
 use crate::db::{DbError, DbResult, Rows, Statement};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -97,27 +97,46 @@ pub type Opener = Arc<dyn Fn() -> DbResult<Conn> + Send + Sync>;
 /// A thread counts as held by a slow statement once its job has run this long.
 const SLOW_AFTER: Duration = Duration::from_millis(20);
 
-/// How often the pool looks for queued jobs that only slow threads could take.
+/// How often the pool looks for slow threads and for jobs waiting on them.
 const WATCH_EVERY: Duration = Duration::from_millis(10);
 
-/// Connection threads sharing one job queue. It starts with `min` threads;
-/// when jobs wait while slow statements hold threads, it opens more, up to
-/// `max`, so that every waiting job has a thread no slow statement holds.
-/// Cheap statements thus never queue behind slow ones, while a burst of
-/// cheap ones does not grow the pool.
+/// The nice value a thread running a slow statement is lowered to (Linux),
+/// so the OS schedules cheap statements' threads first.
+const SLOW_NICE: i32 = 10;
+
+/// One connection thread's place in the pool.
+#[derive(Default)]
+struct ThreadSlot {
+    /// A thread lives in this slot.
+    in_use: AtomicBool,
+    /// Since when its current job runs, in microseconds after the pool's
+    /// epoch plus one; 0 while it waits for a job.
+    busy_since: AtomicU64,
+    /// Its job turned slow: the thread was demoted and leaves after the job
+    /// (a demoted thread cannot raise its own priority again).
+    demoted: AtomicBool,
+    /// The OS thread id (Linux), to demote it from the watcher.
+    tid: AtomicI64,
+}
+
+/// Connection threads sharing one job queue. It keeps at least `min`
+/// threads; when jobs wait while slow statements hold threads, it opens
+/// more, up to `max`, so that every waiting job has a thread no slow
+/// statement holds. A thread whose statement turns slow is given a lower
+/// OS priority and replaced once its job ends. Cheap statements thus never
+/// queue behind slow ones, while a burst of cheap ones does not grow it.
 pub struct Pool {
     name: &'static str,
     sender: crossbeam_channel::Sender<Job>,
     receiver: crossbeam_channel::Receiver<Job>,
     open: Opener,
-    /// Per thread (in start order): since when it runs its current job, in
-    /// microseconds after `epoch` plus one; 0 while it waits for a job.
-    busy_since: Arc<Vec<AtomicU64>>,
+    slots: Arc<Vec<ThreadSlot>>,
     epoch: Instant,
     /// Jobs queued and not yet taken by a thread.
     queued: Arc<AtomicUsize>,
-    total: Arc<AtomicUsize>,
-    max: usize,
+    /// Threads alive.
+    live: Arc<AtomicUsize>,
+    min: usize,
 }
 
 impl Pool {
@@ -132,22 +151,24 @@ impl Pool {
             sender,
             receiver,
             open,
-            busy_since: Arc::new((0..max).map(|_| AtomicU64::new(0)).collect()),
+            slots: Arc::new((0..max).map(|_| ThreadSlot::default()).collect()),
             epoch: Instant::now(),
             queued: Arc::new(AtomicUsize::new(0)),
-            total: Arc::new(AtomicUsize::new(0)),
-            max,
+            live: Arc::new(AtomicUsize::new(0)),
+            min,
         });
         for _ in 0..min {
             pool.spawn()?;
         }
         if max > min {
-            // Jobs queued before threads turned slow get a thread too.
             let weak = Arc::downgrade(&pool);
             let _ = std::thread::Builder::new().name(format!("rectus-{name}-watch")).spawn(move || loop {
                 std::thread::sleep(WATCH_EVERY);
                 match weak.upgrade() {
-                    Some(pool) => pool.grow_if_held(),
+                    Some(pool) => {
+                        pool.demote_slow();
+                        pool.grow_if_held();
+                    }
                     None => return,
                 }
             });
@@ -163,13 +184,20 @@ impl Pool {
         self.sender.send(job).map_err(|_| DbError::Other("the database connections have stopped".into()))
     }
 
-    /// Opens connections while jobs wait that only threads held by slow
-    /// statements could take.
+    /// Open connections (busy or idle).
+    pub fn size(&self) -> usize {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// Opens connections while fewer than `min` live, or while jobs wait
+    /// that only threads held by slow statements could take.
     fn grow_if_held(&self) {
         loop {
-            let total = self.total.load(Ordering::Acquire);
-            let slow = self.slow_threads(total);
-            if slow == 0 || total >= self.max || self.queued.load(Ordering::Acquire) <= total - slow {
+            let live = self.live.load(Ordering::Acquire);
+            let slow = self.slow_threads();
+            let waiting = self.queued.load(Ordering::Acquire);
+            let short = live < self.min || (slow > 0 && waiting > live.saturating_sub(slow));
+            if !short || live >= self.slots.len() {
                 return;
             }
             if let Err(e) = self.spawn() {
@@ -179,63 +207,91 @@ impl Pool {
         }
     }
 
-    /// Open connections (busy or idle).
-    pub fn size(&self) -> usize {
-        self.total.load(Ordering::Acquire)
+    fn is_slow(&self, slot: &ThreadSlot, now: u64) -> bool {
+        let since = slot.busy_since.load(Ordering::Acquire);
+        since != 0 && now.saturating_sub(since) > SLOW_AFTER.as_micros() as u64
+    }
+
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64 + 1
     }
 
     /// Threads whose current job has run longer than SLOW_AFTER.
-    fn slow_threads(&self, total: usize) -> usize {
-        let now = self.epoch.elapsed().as_micros() as u64 + 1;
-        let slow = SLOW_AFTER.as_micros() as u64;
-        self.busy_since[..total]
-            .iter()
-            .filter(|b| {
-                let since = b.load(Ordering::Acquire);
-                since != 0 && now.saturating_sub(since) > slow
-            })
-            .count()
+    fn slow_threads(&self) -> usize {
+        let now = self.now();
+        self.slots.iter().filter(|s| s.in_use.load(Ordering::Acquire) && self.is_slow(s, now)).count()
     }
 
-    /// Starts one more connection thread and waits until its connection is open.
-    fn spawn(&self) -> DbResult<()> {
-        let index = self.total.fetch_add(1, Ordering::AcqRel);
-        if index >= self.max {
-            self.total.fetch_sub(1, Ordering::AcqRel);
-            return Ok(());
+    /// Lowers the OS priority of threads running slow statements; they leave
+    /// the pool when their job ends.
+    fn demote_slow(&self) {
+        let now = self.now();
+        for slot in self.slots.iter() {
+            if slot.in_use.load(Ordering::Acquire)
+                && self.is_slow(slot, now)
+                && !slot.demoted.swap(true, Ordering::AcqRel)
+            {
+                lower_priority(slot.tid.load(Ordering::Acquire));
+            }
         }
+    }
+
+    /// Starts one more connection thread in a free slot and waits until its
+    /// connection is open.
+    fn spawn(&self) -> DbResult<()> {
+        let Some(index) = self
+            .slots
+            .iter()
+            .position(|s| s.in_use.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok())
+        else {
+            return Ok(());
+        };
+        let slot = &self.slots[index];
+        slot.busy_since.store(0, Ordering::Release);
+        slot.demoted.store(false, Ordering::Release);
+        self.live.fetch_add(1, Ordering::AcqRel);
         let (opened_tx, opened_rx) = std::sync::mpsc::channel();
-        let (open, receiver, busy_since, queued, epoch) =
-            (self.open.clone(), self.receiver.clone(), self.busy_since.clone(), self.queued.clone(), self.epoch);
-        let spawned =
-            std::thread::Builder::new().name(format!("rectus-{}-{index}", self.name)).spawn(move || match open() {
+        let (open, receiver, slots, queued, live, epoch) = (
+            self.open.clone(),
+            self.receiver.clone(),
+            self.slots.clone(),
+            self.queued.clone(),
+            self.live.clone(),
+            self.epoch,
+        );
+        let spawned = std::thread::Builder::new().name(format!("rectus-{}-{index}", self.name)).spawn(move || {
+            let slot = &slots[index];
+            slot.tid.store(thread_id(), Ordering::Release);
+            match open() {
                 Ok(conn) => {
                     let _ = opened_tx.send(Ok(()));
-                    serve(conn, &receiver, &busy_since[index], &queued, epoch);
+                    serve(conn, &receiver, slot, &queued, epoch);
                 }
                 Err(e) => {
                     let _ = opened_tx.send(Err(e));
                 }
-            });
-        let opened = match spawned {
+            }
+            live.fetch_sub(1, Ordering::AcqRel);
+            slot.in_use.store(false, Ordering::Release);
+        });
+        match spawned {
             Ok(_) => opened_rx.recv().unwrap_or_else(|_| Err(DbError::Other("connection thread died".into()))),
-            Err(e) => Err(DbError::Other(format!("cannot start a connection thread: {e}"))),
-        };
-        if opened.is_err() {
-            // Only the last slot can be given back; a failed open is rare
-            // (the file went away) and the next spawn retries it.
-            let _ = self.total.compare_exchange(index + 1, index, Ordering::AcqRel, Ordering::Acquire);
+            Err(e) => {
+                self.live.fetch_sub(1, Ordering::AcqRel);
+                slot.in_use.store(false, Ordering::Release);
+                Err(DbError::Other(format!("cannot start a connection thread: {e}")))
+            }
         }
-        opened
     }
 }
 
 /// A connection thread's loop: take a job, run it unless cancelled, answer.
-/// Ends when the pool (every sender) is gone.
+/// Ends when the pool (every sender) is gone, or after a job during which
+/// the thread was demoted.
 fn serve(
     mut conn: Conn,
     receiver: &crossbeam_channel::Receiver<Job>,
-    busy_since: &AtomicU64,
+    slot: &ThreadSlot,
     queued: &AtomicUsize,
     epoch: Instant,
 ) {
@@ -252,10 +308,39 @@ fn serve(
         if !job.slot.start(conn.handle()) {
             continue;
         }
-        busy_since.store(epoch.elapsed().as_micros() as u64 + 1, Ordering::Release);
+        slot.busy_since.store(epoch.elapsed().as_micros() as u64 + 1, Ordering::Release);
         let result = rt.block_on(conn.run(&job.op));
-        busy_since.store(0, Ordering::Release);
+        slot.busy_since.store(0, Ordering::Release);
         job.slot.finish();
         let _ = job.reply.send(result);
+        if slot.demoted.load(Ordering::Acquire) {
+            return;
+        }
     }
 }
+
+#[cfg(target_os = "linux")]
+fn thread_id() -> i64 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() as i64 }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_id() -> i64 {
+    0
+}
+
+/// Raises a thread's nice value to SLOW_NICE (lower priority). Best effort:
+/// where it is not possible, the thread keeps its priority.
+#[cfg(target_os = "linux")]
+fn lower_priority(tid: i64) {
+    if tid > 0 {
+        // SAFETY: setpriority only reads its arguments.
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, SLOW_NICE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority(_tid: i64) {}
