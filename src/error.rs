@@ -81,11 +81,14 @@ pub struct ApiError {
     pub message: String,
     /// Extra keys for `extensions` (e.g. `collection`, `field`, `reason`).
     pub extensions: Map<String, Value>,
+    /// Further errors answered in the same response (Directus lists every
+    /// failed validation rule, each as its own error object).
+    pub more: Vec<ApiError>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), extensions: Map::new() }
+        ApiError { code, message: message.into(), extensions: Map::new(), more: Vec::new() }
     }
 
     /// Adds one key to `extensions`.
@@ -137,14 +140,23 @@ impl ApiError {
         self.code.status()
     }
 
+    /// One error followed by `rest`, answered together.
+    pub fn with_more(mut self, rest: Vec<ApiError>) -> Self {
+        self.more.extend(rest);
+        self
+    }
+
     /// The JSON body, `{"errors":[...]}`.
     pub fn to_body(&self) -> Value {
-        let mut ext = Map::new();
+        let errors: Vec<Value> = std::iter::once(self).chain(&self.more).map(ApiError::error_object).collect();
+        json!({ "errors": errors })
+    }
+
+    /// `{"message": ..., "extensions": {..., "code": ...}}`; Directus puts `code` last.
+    fn error_object(&self) -> Value {
+        let mut ext = self.extensions.clone();
         ext.insert("code".into(), json!(self.code.as_str()));
-        for (k, v) in &self.extensions {
-            ext.insert(k.clone(), v.clone());
-        }
-        json!({ "errors": [{ "message": self.message, "extensions": ext }] })
+        json!({ "message": self.message, "extensions": ext })
     }
 }
 
