@@ -25,6 +25,7 @@
 //! Durable Object (sizes up to RECTUS_BENCH_EDGE_MAX, default 10000).
 
 use rectus::db::{Statement, Value};
+use rectus::native::cli::DataSet;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,12 +110,9 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     rt.block_on(async {
         if wanted("music") {
-            let db = data_set("music-3503", |conn| async move {
-                rectus::native::server::load_music(&conn, 3503).await.expect("load the music store")
-            })
-            .await;
+            let db = data_set("music-3503-v3", DataSet::Music, 3503).await;
             println!("\n== music store (3503 tracks, unindexed foreign keys), wrk -c{} -d{}s ==", settings.connections, settings.seconds);
-            let rows = compare(&db, MUSIC, 3503, &settings).await;
+            let rows = compare(&db, MUSIC, 3503, &settings, None).await;
             let ratio = |a: usize, b: usize| 100.0 * rows[a].rectus.rps / rows[b].rectus.rps.max(1e-9);
             println!(
                 "default fields / columns named: list {:.0}%, item {:.0}%  (targets >= 90%); item / (b): {:.0}% (target >= 70%)",
@@ -127,7 +125,7 @@ fn main() {
             for &n in &sizes {
                 let db = cms_db(n).await;
                 println!("\n== {n} articles, wrk -c{} -d{}s ==", settings.connections, settings.seconds);
-                compare(&db, CMS, n, &settings).await;
+                compare(&db, CMS, n, &settings, Some(ADMIN_TOKEN)).await;
                 let edge_max: u64 = env_or("RECTUS_BENCH_EDGE_MAX", 10_000);
                 if std::env::var("RECTUS_BENCH_EDGE").is_ok() && n <= edge_max {
                     edge::bench(&db, n, &settings).await;
@@ -135,10 +133,7 @@ fn main() {
             }
         }
         if wanted("saturation") {
-            let db = data_set("music-3503", |conn| async move {
-                rectus::native::server::load_music(&conn, 3503).await.expect("load the music store")
-            })
-            .await;
+            let db = data_set("music-3503-v3", DataSet::Music, 3503).await;
             saturation(&db, &settings).await;
         }
     });
@@ -151,7 +146,8 @@ struct Row {
 }
 
 /// Runs `scenarios` against rectus, (b) and (a) on `db`, printing a table.
-async fn compare(db: &str, scenarios: &[Scenario], max_id: u64, settings: &Settings) -> Vec<Row> {
+/// `token`: who rectus is asked as (None: anonymous).
+async fn compare(db: &str, scenarios: &[Scenario], max_id: u64, settings: &Settings, token: Option<&str>) -> Vec<Row> {
     let started = Instant::now();
     let rectus = spawn_rectus(db, &[]);
     let first_response = wait_ready(&format!("{}/server/ping", rectus.base), started).await;
@@ -167,8 +163,8 @@ async fn compare(db: &str, scenarios: &[Scenario], max_id: u64, settings: &Setti
     );
     let mut rows = Vec::new();
     for (i, sc) in scenarios.iter().enumerate() {
-        let r = wrk(&rectus.base, sc.url, max_id, settings.seconds, settings.connections, None);
-        let b = wrk(&baseline.base, &format!("/{i}/{{id}}"), max_id, settings.seconds, settings.connections, None);
+        let r = wrk(&rectus.base, sc.url, max_id, settings.seconds, settings.connections, None, token);
+        let b = wrk(&baseline.base, &format!("/{i}/{{id}}"), max_id, settings.seconds, settings.connections, None, None);
         let a = direct::ops_per_second(db, &statements[i], max_id, Duration::from_secs(settings.seconds.min(3))).await;
         assert_eq!(r.errors, 0, "{}: {} failed requests", sc.name, r.errors);
         println!(
@@ -206,12 +202,12 @@ async fn saturation(db: &str, settings: &Settings) {
         "\n== saturation: {CHEAP} ({cheap_connections} connections) alone, then for {} s beside {EXPENSIVE} (4 connections, budget {budget_ms} ms) ==",
         settings.saturation_seconds
     );
-    let alone = wrk(&rectus.base, CHEAP, 3503, settings.seconds.max(10), cheap_connections, None);
+    let alone = wrk(&rectus.base, CHEAP, 3503, settings.seconds.max(10), cheap_connections, None, None);
     let base = rectus.base.clone();
     let seconds = settings.saturation_seconds;
-    let expensive = std::thread::spawn(move || wrk(&base, EXPENSIVE, 1, seconds, 4, Some(budget_ms * 2)));
+    let expensive = std::thread::spawn(move || wrk(&base, EXPENSIVE, 1, seconds, 4, Some(budget_ms * 2), None));
     std::thread::sleep(Duration::from_millis(500));
-    let loaded = wrk(&rectus.base, CHEAP, 3503, seconds.saturating_sub(1).max(1), cheap_connections, None);
+    let loaded = wrk(&rectus.base, CHEAP, 3503, seconds.saturating_sub(1).max(1), cheap_connections, None, None);
     let expensive = expensive.join().expect("expensive load");
     println!("{:<28} {:>10} {:>10} {:>10} {:>8}", "", "req/s", "p50 ms", "p99 ms", "errors");
     for (name, w) in
@@ -258,18 +254,14 @@ fn spawn_rectus(db: &str, extra: &[&str]) -> Running {
 
 /// The cms demo database for `articles`, generated once and kept under ~/.cache.
 async fn cms_db(articles: u64) -> String {
-    data_set(&format!("demo-{articles}-v2"), move |conn| async move {
-        rectus::native::server::load_demo(&conn, articles).await.expect("load demo data")
-    })
-    .await
+    data_set(&format!("demo-{articles}-v3"), DataSet::Cms, articles).await
 }
 
-/// A data set's file under ~/.cache/rectus/bench, made by `load` once.
-async fn data_set<F, Fut>(name: &str, load: F) -> String
-where
-    F: FnOnce(libsql::Connection) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
+/// The bench databases' admin token (requests are sent as this admin).
+const ADMIN_TOKEN: &str = "rectus-bench-admin-token";
+
+/// A data set's file under ~/.cache/rectus/bench, made by `rectus demo` once.
+async fn data_set(name: &str, set: DataSet, size: u64) -> String {
     let dir = std::env::var("HOME")
         .map(|h| format!("{h}/.cache/rectus/bench"))
         .unwrap_or_else(|_| "/tmp/rectus-bench".into());
@@ -278,9 +270,16 @@ where
     if !std::path::Path::new(&path).exists() {
         let tmp = format!("{path}.tmp");
         let _ = std::fs::remove_file(&tmp);
-        let db = libsql::Builder::new_local(&tmp).build().await.expect("create bench db");
-        load(db.connect().expect("connect")).await;
-        drop(db);
+        let admin = rectus::native::cli::AdminArgs {
+            admin_email: "admin@example.com".into(),
+            admin_password: Some("bench-password".into()),
+            admin_token: Some(ADMIN_TOKEN.into()),
+        };
+        let hash = rectus::auth::password::HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 };
+        rectus::native::demo::create(&tmp, set, size, &admin, hash).await.expect("create the data set");
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{tmp}{suffix}"));
+        }
         std::fs::rename(&tmp, &path).expect("keep bench db");
     }
     path
@@ -299,7 +298,7 @@ fn compile(snapshot: &rectus::schema::SchemaSnapshot, sc: &Scenario) -> Statemen
     let query = rectus::query::parse_query_string(query).expect("scenario query");
     let ctx = rectus::sql::ReadCtx {
         schema: snapshot,
-        now_ms: 0,
+        grants: None,
         default_limit: 100,
         max_limit: None,
         max_relational_depth: 10,
@@ -307,9 +306,9 @@ fn compile(snapshot: &rectus::schema::SchemaSnapshot, sc: &Scenario) -> Statemen
     let coll = snapshot.collection(sc.collection).expect("collection");
     match path.rsplit_once('/') {
         Some((_, id)) if id.parse::<i64>().is_ok() => {
-            ctx.item(coll, &query, Value::Integer(KEY_SENTINEL)).expect("compile item").statement
+            ctx.item(coll, &query, Value::Integer(KEY_SENTINEL)).expect("compile item").compiled.statement
         }
-        _ => ctx.list(coll, &query).expect("compile list"),
+        _ => ctx.list(coll, &query).expect("compile list").statement,
     }
 }
 
@@ -334,7 +333,15 @@ struct Wrk {
 }
 
 /// Runs wrk against `base` + `path` (`{id}` rotating over 1..=max_id).
-fn wrk(base: &str, path: &str, max_id: u64, seconds: u64, connections: usize, timeout_ms: Option<u64>) -> Wrk {
+fn wrk(
+    base: &str,
+    path: &str,
+    max_id: u64,
+    seconds: u64,
+    connections: usize,
+    timeout_ms: Option<u64>,
+    token: Option<&str>,
+) -> Wrk {
     let script = std::env::temp_dir().join(format!("rectus-bench-{}.lua", std::process::id()));
     std::fs::write(&script, WRK_SCRIPT).expect("wrk script");
     let mut cmd = Command::new("wrk");
@@ -342,7 +349,8 @@ fn wrk(base: &str, path: &str, max_id: u64, seconds: u64, connections: usize, ti
         .arg("-s")
         .arg(&script)
         .env("BENCH_PATH", path)
-        .env("BENCH_MAX_ID", max_id.to_string());
+        .env("BENCH_MAX_ID", max_id.to_string())
+        .env("BENCH_TOKEN", token.unwrap_or(""));
     if let Some(ms) = timeout_ms {
         cmd.arg(format!("--timeout={}s", ms.div_ceil(1000)));
     }
@@ -358,6 +366,10 @@ local counter = 0
 local max = tonumber(os.getenv("BENCH_MAX_ID"))
 local path = os.getenv("BENCH_PATH")
 local threads = 0
+local token = os.getenv("BENCH_TOKEN")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 function setup(thread)
   thread:set("counter", threads * 100003)
   threads = threads + 1
@@ -653,7 +665,7 @@ mod edge {
     fn scenarios(base: &str, articles: u64, settings: &Settings, backend: &str) {
         println!("{:<22} {:>24}", "scenario", format!("edge/{backend} req/s p50/p99"));
         for sc in CMS {
-            let e = wrk(base, sc.url, articles, settings.seconds, settings.connections.min(8), None);
+            let e = wrk(base, sc.url, articles, settings.seconds, settings.connections.min(8), None, Some(ADMIN_TOKEN));
             println!("{:<22} {:>9.0} {:>6.2}/{:>6.2}ms", sc.name, e.rps, e.p50_ms, e.p99_ms);
         }
     }

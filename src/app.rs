@@ -1,16 +1,25 @@
 //! The application state a host builds once and hands to every request.
 
-use crate::db::Driver;
+use crate::access::{AccessSnapshot, Caller};
+use crate::auth::password::HashParams;
+use crate::db::{BoxFuture, Driver};
 use crate::schema::SchemaSnapshot;
 use std::sync::{Arc, RwLock};
 
 /// What the core needs from its host and cannot do itself on every target:
-/// the clock and randomness.
+/// the clock, randomness, waiting, and where CPU-heavy work runs.
 pub trait Host: crate::db::MaybeSendSync {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> i64;
     /// Fills `buf` with cryptographically secure random bytes.
     fn fill_random(&self, buf: &mut [u8]);
+    /// Completes after `ms` milliseconds (the login stall).
+    fn sleep(&self, ms: u64) -> BoxFuture<'static, ()>;
+    /// Hashes a password (argon2 is expensive: natively it runs off the
+    /// threads that serve requests).
+    fn hash_password(&self, password: String, salt: [u8; 16], params: HashParams) -> BoxFuture<'static, Result<String, String>>;
+    /// Checks a password against a PHC hash, likewise off the request threads.
+    fn verify_password(&self, hash: String, password: String) -> BoxFuture<'static, bool>;
 }
 
 /// Settings of the API (Directus's env names in parentheses).
@@ -27,6 +36,7 @@ pub struct Config {
     /// Deepest relational path in fields, filter, sort and deep
     /// (MAX_RELATIONAL_DEPTH; Directus treats less than 2 as 2).
     pub max_relational_depth: usize,
+    pub auth: AuthConfig,
 }
 
 impl Default for Config {
@@ -37,50 +47,143 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             project_name: "rectus".into(),
             max_relational_depth: 10,
+            auth: AuthConfig::default(),
         }
     }
 }
 
-/// Everything a request needs: the schema snapshot, the database and the host.
+/// Authentication settings, with Directus's names and defaults.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Signs access tokens (SECRET). Every host sharing it accepts the
+    /// others' tokens.
+    pub secret: Vec<u8>,
+    /// ACCESS_TOKEN_TTL (15 minutes).
+    pub access_token_ttl_ms: i64,
+    /// REFRESH_TOKEN_TTL (7 days).
+    pub refresh_token_ttl_ms: i64,
+    /// SESSION_COOKIE_TTL (1 day).
+    pub session_cookie_ttl_ms: i64,
+    /// SESSION_REFRESH_GRACE_PERIOD (10 seconds).
+    pub session_refresh_grace_ms: i64,
+    /// LOGIN_STALL_TIME (500 ms): every login answers no sooner.
+    pub login_stall_ms: u64,
+    /// REFRESH_TOKEN_COOKIE_NAME, SESSION_COOKIE_NAME.
+    pub refresh_cookie_name: String,
+    pub session_cookie_name: String,
+    /// *_COOKIE_SECURE, *_COOKIE_SAME_SITE, *_COOKIE_DOMAIN.
+    pub cookie_secure: bool,
+    pub cookie_same_site: String,
+    pub cookie_domain: Option<String>,
+    /// HASH_MEMORY_COST, HASH_TIME_COST, HASH_PARALLELISM.
+    pub hash: HashParams,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            secret: Vec::new(),
+            access_token_ttl_ms: 15 * 60 * 1000,
+            refresh_token_ttl_ms: 7 * 24 * 3600 * 1000,
+            session_cookie_ttl_ms: 24 * 3600 * 1000,
+            session_refresh_grace_ms: 10_000,
+            login_stall_ms: 500,
+            refresh_cookie_name: "directus_refresh_token".into(),
+            session_cookie_name: "directus_session_token".into(),
+            cookie_secure: false,
+            cookie_same_site: "Lax".into(),
+            cookie_domain: None,
+            hash: HashParams::default(),
+        }
+    }
+}
+
+/// Everything a request needs: the schema and access snapshots, the
+/// database and the host.
 pub struct App {
     schema: RwLock<Arc<SchemaSnapshot>>,
+    access: RwLock<Arc<AccessSnapshot>>,
     pub driver: Arc<dyn Driver>,
     pub host: Arc<dyn Host>,
     pub config: Config,
     /// Compiled read plans.
     pub plans: crate::cache::PlanCache,
+    /// Static tokens recently looked up.
+    pub static_tokens: crate::auth::StaticTokenCache,
 }
 
 impl App {
-    pub fn new(schema: SchemaSnapshot, driver: Arc<dyn Driver>, host: Arc<dyn Host>, config: Config) -> App {
-        App { schema: RwLock::new(Arc::new(schema)), driver, host, config, plans: Default::default() }
+    pub fn new(
+        schema: SchemaSnapshot,
+        access: AccessSnapshot,
+        driver: Arc<dyn Driver>,
+        host: Arc<dyn Host>,
+        config: Config,
+    ) -> App {
+        App {
+            schema: RwLock::new(Arc::new(schema)),
+            access: RwLock::new(Arc::new(access)),
+            driver,
+            host,
+            config,
+            plans: Default::default(),
+            static_tokens: Default::default(),
+        }
     }
 
-    /// The current snapshot (an `Arc` clone, never a deep copy).
+    /// The current schema snapshot (an `Arc` clone, never a deep copy).
     pub fn schema(&self) -> Arc<SchemaSnapshot> {
-        match self.schema.read() {
-            Ok(s) => s.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        read(&self.schema)
     }
 
     /// Swaps in a new snapshot after the database schema changed.
     pub fn set_schema(&self, schema: SchemaSnapshot) {
-        let mut guard = match self.schema.write() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        *guard = Arc::new(schema);
+        write(&self.schema, schema);
     }
 
-    /// The read compiler's context for this request.
-    pub fn read_ctx<'a>(&self, schema: &'a SchemaSnapshot) -> crate::sql::ReadCtx<'a> {
+    /// The current access snapshot.
+    pub fn access(&self) -> Arc<AccessSnapshot> {
+        read(&self.access)
+    }
+
+    /// Swaps in a new access snapshot after roles, policies or permissions
+    /// changed; static tokens are looked up afresh.
+    pub fn set_access(&self, access: AccessSnapshot) {
+        write(&self.access, access);
+        self.static_tokens.clear();
+    }
+
+    /// Re-reads the access tables (after a write to them through the API).
+    pub async fn reload_access(&self) -> crate::db::DbResult<()> {
+        let schema = self.schema();
+        let access = AccessSnapshot::load(self.driver.as_ref(), &schema).await?;
+        self.set_access(access);
+        Ok(())
+    }
+
+    /// The read compiler's context for a request of `caller`.
+    pub fn read_ctx<'a>(&self, schema: &'a SchemaSnapshot, caller: &'a Caller) -> crate::sql::ReadCtx<'a> {
         crate::sql::ReadCtx {
             schema,
-            now_ms: self.host.now_ms(),
+            grants: caller.grants.as_deref(),
             default_limit: self.config.default_limit,
             max_limit: self.config.max_limit,
             max_relational_depth: self.config.max_relational_depth,
         }
     }
+}
+
+fn read<T>(lock: &RwLock<Arc<T>>) -> Arc<T> {
+    match lock.read() {
+        Ok(s) => s.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
+fn write<T>(lock: &RwLock<Arc<T>>, value: T) {
+    let mut guard = match lock.write() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    *guard = Arc::new(value);
 }

@@ -24,6 +24,11 @@ pub enum ErrorCode {
     FailedValidation,
     ServiceUnavailable,
     OutOfTime,
+    InvalidCredentials,
+    InvalidToken,
+    TokenExpired,
+    UserSuspended,
+    UnprocessableContent,
     Internal,
 }
 
@@ -46,6 +51,11 @@ impl ErrorCode {
             ErrorCode::FailedValidation => "FAILED_VALIDATION",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::OutOfTime => "OUT_OF_TIME",
+            ErrorCode::InvalidCredentials => "INVALID_CREDENTIALS",
+            ErrorCode::InvalidToken => "INVALID_TOKEN",
+            ErrorCode::TokenExpired => "TOKEN_EXPIRED",
+            ErrorCode::UserSuspended => "USER_SUSPENDED",
+            ErrorCode::UnprocessableContent => "UNPROCESSABLE_CONTENT",
             ErrorCode::Internal => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -61,7 +71,9 @@ impl ErrorCode {
             | ErrorCode::ValueTooLong
             | ErrorCode::ValueOutOfRange
             | ErrorCode::FailedValidation => 400,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Forbidden | ErrorCode::InvalidToken => 403,
+            ErrorCode::InvalidCredentials | ErrorCode::TokenExpired | ErrorCode::UserSuspended => 401,
+            ErrorCode::UnprocessableContent => 422,
             ErrorCode::RouteNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::OutOfTime => 408,
@@ -129,6 +141,31 @@ impl ApiError {
         ApiError::new(ErrorCode::OutOfTime, format!("{category} timed out after {}.", long_duration(ms)))
             .with("category", category)
             .with("duration", ms)
+    }
+
+    /// INVALID_CREDENTIALS (401) "Invalid user credentials."
+    pub fn invalid_credentials() -> Self {
+        ApiError::new(ErrorCode::InvalidCredentials, "Invalid user credentials.")
+    }
+
+    /// INVALID_TOKEN (403) "Invalid token."
+    pub fn invalid_token() -> Self {
+        ApiError::new(ErrorCode::InvalidToken, "Invalid token.")
+    }
+
+    /// TOKEN_EXPIRED (401) "Token expired."
+    pub fn token_expired() -> Self {
+        ApiError::new(ErrorCode::TokenExpired, "Token expired.")
+    }
+
+    /// SERVICE_UNAVAILABLE: Directus's `Service "x" is unavailable. {reason}.`
+    pub fn unavailable(service: &str, reason: &str) -> Self {
+        ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            format!("Service \"{service}\" is unavailable. {}.", reason.trim_end_matches('.')),
+        )
+        .with("service", service)
+        .with("reason", reason)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

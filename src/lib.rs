@@ -4,7 +4,10 @@
 //! The core (everything but `native`) is target-independent: no tokio, no
 //! filesystem, no clock. Hosts pass those in.
 
+pub mod access;
 pub mod app;
+pub mod auth;
+pub mod bootstrap;
 pub mod cache;
 pub mod db;
 #[cfg(target_arch = "wasm32")]

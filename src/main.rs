@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => rectus::native::server::serve(args).await,
             Command::Demo(args) => demo(args).await,
+            Command::Bootstrap(args) => bootstrap(args).await,
             Command::Dump(args) => {
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 rectus::native::dump::dump(&args.db, &mut out).await
@@ -40,10 +41,35 @@ async fn demo(args: rectus::native::cli::DemoArgs) -> rectus::native::server::an
     if std::path::Path::new(&args.out).exists() {
         return Err(format!("{} already exists", args.out).into());
     }
-    let db = libsql::Builder::new_local(&args.out).build().await.map_err(|e| e.to_string())?;
-    let conn = db.connect().map_err(|e| e.to_string())?;
-    match args.set {
-        DataSet::Cms => rectus::native::server::load_demo(&conn, args.articles).await,
-        DataSet::Music => rectus::native::server::load_music(&conn, args.tracks).await,
+    let size = match args.set {
+        DataSet::Cms => args.articles,
+        DataSet::Music => args.tracks,
+    };
+    let created = rectus::native::demo::create(&args.out, args.set, size, &args.admin, args.hash.params()).await?;
+    rectus::native::demo::print_admin(&created);
+    Ok(())
+}
+
+async fn bootstrap(args: rectus::native::cli::BootstrapArgs) -> rectus::native::server::anyhow_like::Result<()> {
+    use rectus::bootstrap::{bootstrap, AdminSeed};
+    let driver = rectus::db::libsql::LibsqlDriver::open(&args.db, &Default::default())
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", args.db))?;
+    let seed = AdminSeed {
+        email: args.admin.admin_email.clone(),
+        password: args.admin.admin_password.clone(),
+        token: args.admin.admin_token.clone(),
+    };
+    let report = bootstrap(&driver, &rectus::native::host::SystemHost, &seed, args.hash.params())
+        .await
+        .map_err(|e| format!("bootstrap failed: {e}"))?;
+    match report.applied.as_slice() {
+        [] => eprintln!("{}: the system tables were there already", args.db),
+        applied => eprintln!("{}: applied migrations {}", args.db, applied.join(", ")),
     }
+    match &report.admin {
+        Some(created) => rectus::native::demo::print_admin(created),
+        None => eprintln!("{}: it has users already; none was created", args.db),
+    }
+    Ok(())
 }

@@ -14,7 +14,7 @@ fn server() -> &'static Server {
     S.get_or_init(|| {
         if std::env::var("RECTUS_TEST_URL").is_ok() {
             let s = common::shared();
-            Server { base: s.base.clone(), db_path: s.db_path.clone() }
+            s.clone()
         } else {
             start("write", &["--demo", "--demo-articles", "200"])
         }

@@ -1,5 +1,6 @@
-//! Compiled read statements keyed by schema hash + collection + the raw
-//! query string. Only the item key is bound per request.
+//! Compiled read statements keyed by what decides them: the schema and
+//! access snapshots, the caller's policies, the collection and the raw query
+//! string. The item key and request variables are bound per request.
 
 use crate::error::ApiResult;
 use crate::sql::Plan;
@@ -30,19 +31,16 @@ impl Default for PlanCache {
 
 impl PlanCache {
     /// The cached plan, or `compile()`'s result (cached when it succeeds).
-    /// Queries using `$NOW` bind the clock at compile time and are never cached.
+    /// `context` names the snapshots and the caller's policies.
     pub fn get_or_compile(
         &self,
-        schema_hash: &str,
+        context: &str,
         collection: &str,
         kind: PlanKind,
         raw_query: &str,
         compile: impl FnOnce() -> ApiResult<Plan>,
     ) -> ApiResult<Arc<Plan>> {
-        if raw_query.contains("$NOW") || raw_query.contains("%24NOW") {
-            return compile().map(Arc::new);
-        }
-        let key = format!("{schema_hash}\u{0}{collection}\u{0}{kind:?}\u{0}{raw_query}");
+        let key = format!("{context}\u{0}{collection}\u{0}{kind:?}\u{0}{raw_query}");
         if let Some(plan) = self.lock().cache_get(&key) {
             return Ok(plan.clone());
         }

@@ -92,6 +92,10 @@ pub enum DbError {
     /// The statement was stopped because its request went away.
     #[error("statement interrupted")]
     Interrupted,
+    /// A guard of the transaction found no row (a permission rule on what
+    /// the transaction wrote did not hold).
+    #[error("a guard of the transaction failed")]
+    Guard,
     #[error("database error: {0}")]
     Other(String),
 }
@@ -133,4 +137,29 @@ pub trait Transaction: MaybeSend {
     async fn execute(&mut self, stmt: &Statement) -> DbResult<u64>;
     async fn commit(self: Box<Self>) -> DbResult<()>;
     async fn rollback(self: Box<Self>) -> DbResult<()>;
+    /// Fails with `DbError::Guard` unless `stmt` returns a row, evaluated
+    /// after the writes before it: at once where writes run at once, inside
+    /// the atomic batch where they are buffered.
+    async fn guard(&mut self, stmt: &Statement) -> DbResult<()> {
+        if self.query(stmt).await?.rows.is_empty() {
+            return Err(DbError::Guard);
+        }
+        Ok(())
+    }
+}
+
+/// A marker in the error a buffered guard raises (a JSON path error naming it).
+pub const GUARD_MARKER: &str = "rectus_guard";
+
+/// `stmt` as a statement that raises an error unless it returns a row: for
+/// backends that apply writes in one batch and cannot stop half-way.
+pub fn guard_statement(stmt: &Statement) -> Statement {
+    let mut params = stmt.params.clone();
+    params.push(Value::Text("[]".into()));
+    let n = params.len();
+    // The path is invalid, so json_extract fails; it runs only in that branch.
+    Statement::with_params(
+        format!("SELECT CASE WHEN EXISTS ({}) THEN 1 ELSE json_extract(?{n}, '$.{GUARD_MARKER}[') END", stmt.sql),
+        params,
+    )
 }

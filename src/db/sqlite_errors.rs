@@ -21,6 +21,9 @@ pub fn classify_sqlite_message(msg: &str) -> Option<DbError> {
     if msg.contains("FOREIGN KEY constraint failed") {
         return Some(DbError::ForeignKey);
     }
+    if msg.contains(super::GUARD_MARKER) {
+        return Some(DbError::Guard);
+    }
     None
 }
 

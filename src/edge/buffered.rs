@@ -79,6 +79,12 @@ impl<B: Backend + 'static> Transaction for Buffered<B> {
         // Nothing was sent: dropping the buffer is the rollback.
         Ok(())
     }
+
+    /// Sent with the batch: it fails the whole batch unless it finds a row.
+    async fn guard(&mut self, stmt: &Statement) -> DbResult<()> {
+        self.writes.push(crate::db::guard_statement(stmt));
+        Ok(())
+    }
 }
 
 /// True for statements that change data.

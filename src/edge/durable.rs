@@ -39,8 +39,9 @@ impl DurableObject for RectusObject {
                 let kv = self.env.kv("RECTUS_KV").ok();
                 let fingerprint = snapshot::fingerprint(driver.as_ref()).await?;
                 let schema = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
+                let access = snapshot::access(driver.as_ref(), &schema).await?;
                 let config = super::config_from(&self.env);
-                let app = Rc::new(App::new(schema, driver, Arc::new(super::host::WorkerHost), config));
+                let app = Rc::new(App::new(schema, access, driver, Arc::new(super::host::WorkerHost), config));
                 *self.app.borrow_mut() = Some(app.clone());
                 app
             }
@@ -57,7 +58,7 @@ impl RectusObject {
     async fn import(&self, mut req: Request) -> Result<Response> {
         let expected = self.env.var("RECTUS_IMPORT_TOKEN").map(|v| v.to_string()).unwrap_or_default();
         let given = req.headers().get("x-rectus-import-token")?.unwrap_or_default();
-        if expected.is_empty() || given != expected {
+        if expected.is_empty() || !crate::auth::request::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
             return from_http(crate::rest::response::error(&crate::error::ApiError::forbidden()));
         }
         let dump = req.text().await?;

@@ -1,6 +1,9 @@
-//! The worker's clock and randomness (JS `Date.now()` and WebCrypto).
+//! The worker's clock, randomness (JS `Date.now()` and WebCrypto) and
+//! timers. Password hashing runs inline: an isolate has one thread.
 
 use crate::app::Host;
+use crate::auth::password::{self, HashParams};
+use crate::db::BoxFuture;
 
 pub struct WorkerHost;
 
@@ -13,5 +16,17 @@ impl Host for WorkerHost {
         if let Err(e) = getrandom::fill(buf) {
             panic!("WebCrypto random source failed: {e}");
         }
+    }
+
+    fn sleep(&self, ms: u64) -> BoxFuture<'static, ()> {
+        Box::pin(worker::Delay::from(std::time::Duration::from_millis(ms)))
+    }
+
+    fn hash_password(&self, password: String, salt: [u8; 16], params: HashParams) -> BoxFuture<'static, Result<String, String>> {
+        Box::pin(async move { password::hash(&password, &salt, params) })
+    }
+
+    fn verify_password(&self, hash: String, password: String) -> BoxFuture<'static, bool> {
+        Box::pin(async move { password::verify(&hash, &password) })
     }
 }

@@ -56,6 +56,12 @@ async fn current_app(env: &Env) -> Result<Rc<App>> {
                 let kv = env.kv("RECTUS_KV").ok();
                 app.set_schema(snapshot::load(app.driver.as_ref(), kv.as_ref(), &new).await?);
             }
+            // Roles, policies and permissions changed by another isolate or
+            // behind rectus: picked up on the same schedule.
+            let access = snapshot::access(app.driver.as_ref(), &app.schema()).await?;
+            if access.fingerprint != app.access().fingerprint {
+                app.set_access(access);
+            }
             (app, new)
         }
         None => {
@@ -63,17 +69,53 @@ async fn current_app(env: &Env) -> Result<Rc<App>> {
             let fingerprint = snapshot::fingerprint(driver.as_ref()).await?;
             let kv = env.kv("RECTUS_KV").ok();
             let schema = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
-            (Rc::new(App::new(schema, driver, Arc::new(host::WorkerHost), config_from(env))), fingerprint)
+            let access = snapshot::access(driver.as_ref(), &schema).await?;
+            (Rc::new(App::new(schema, access, driver, Arc::new(host::WorkerHost), config_from(env))), fingerprint)
         }
     };
     ISOLATE.with(|i| *i.borrow_mut() = Some(Isolate { app: app.clone(), fingerprint, checked_ms: now }));
     Ok(app)
 }
 
-/// API settings from the worker's vars.
+/// API settings from the worker's vars and secrets (Directus's names).
 pub(super) fn config_from(env: &Env) -> Config {
-    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|v| v.to_string()));
     let mut config = Config::default();
+    config.auth.secret = match var("SECRET") {
+        Some(s) => s.into_bytes(),
+        None => {
+            // Tokens then only verify in the isolate that signed them.
+            let mut s = vec![0u8; 32];
+            crate::app::Host::fill_random(&host::WorkerHost, &mut s);
+            s
+        }
+    };
+    let ms = |name: &str| var(name).and_then(|v| crate::auth::duration_ms(&v).ok());
+    if let Some(v) = ms("ACCESS_TOKEN_TTL") {
+        config.auth.access_token_ttl_ms = v;
+    }
+    if let Some(v) = ms("REFRESH_TOKEN_TTL") {
+        config.auth.refresh_token_ttl_ms = v;
+    }
+    if let Some(v) = ms("SESSION_COOKIE_TTL") {
+        config.auth.session_cookie_ttl_ms = v;
+    }
+    if let Some(v) = var("LOGIN_STALL_TIME").and_then(|v| v.parse().ok()) {
+        config.auth.login_stall_ms = v;
+    }
+    let cost = |name: &str| var(name).and_then(|v| v.parse::<u32>().ok());
+    if let Some(v) = cost("HASH_MEMORY_COST") {
+        config.auth.hash.memory_kib = v;
+    }
+    if let Some(v) = cost("HASH_TIME_COST") {
+        config.auth.hash.iterations = v;
+    }
+    if let Some(v) = cost("HASH_PARALLELISM") {
+        config.auth.hash.parallelism = v;
+    }
+    if let Some(v) = var("MAX_RELATIONAL_DEPTH").and_then(|v| v.parse().ok()) {
+        config.max_relational_depth = v;
+    }
     if let Some(n) = var("QUERY_LIMIT_DEFAULT").and_then(|v| v.parse().ok()) {
         config.default_limit = n;
     }
@@ -96,6 +138,10 @@ pub(super) async fn to_http(mut req: Request) -> Result<http::Request<Bytes>> {
     let mut builder = http::Request::builder().method(method.as_str()).uri(path_and_query);
     for (name, value) in req.headers().entries() {
         builder = builder.header(name, value);
+    }
+    // Cloudflare names the client's address in a header it sets itself.
+    if let Some(ip) = req.headers().get("cf-connecting-ip")?.and_then(|v| v.parse().ok()) {
+        builder = builder.extension(crate::auth::ClientIp(ip));
     }
     builder.body(Bytes::from(body)).map_err(|e| worker::Error::RustError(e.to_string()))
 }

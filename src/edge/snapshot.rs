@@ -18,6 +18,11 @@ fn err(e: crate::db::DbError) -> worker::Error {
     worker::Error::RustError(e.to_string())
 }
 
+/// The access tables (roles, policies, permissions), read in one statement.
+pub async fn access(driver: &dyn Driver, schema: &SchemaSnapshot) -> worker::Result<crate::access::AccessSnapshot> {
+    crate::access::AccessSnapshot::load(driver, schema).await.map_err(err)
+}
+
 /// A short digest of the schema's DDL: it changes iff the schema does.
 pub async fn fingerprint(driver: &dyn Driver) -> worker::Result<String> {
     let rows = driver.query(&Statement::new(FINGERPRINT_SQL)).await.map_err(err)?;

@@ -59,6 +59,7 @@ pub fn db_error(e: DbError) -> ApiError {
         DbError::Timeout { ms } => ApiError::timed_out("Query", ms),
         // Only a request that went away is interrupted: nobody reads this.
         DbError::Interrupted => ApiError::new(ErrorCode::ServiceUnavailable, "The query was stopped."),
+        DbError::Guard => ApiError::forbidden(),
         DbError::Other(msg) => {
             tracing::error!("database error: {msg}");
             ApiError::internal("An unexpected error occurred.")

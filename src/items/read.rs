@@ -3,6 +3,7 @@
 //! and compiling.
 
 use super::db_error;
+use crate::access::Caller;
 use crate::app::App;
 use crate::cache::PlanKind;
 use crate::db::{Statement, Value};
@@ -28,26 +29,28 @@ pub enum QuerySource<'q> {
 fn plan(
     app: &App,
     schema: &SchemaSnapshot,
+    caller: &Caller,
     coll: &Collection,
     kind: PlanKind,
     source: QuerySource,
     key: Option<Value>,
 ) -> ApiResult<Arc<Plan>> {
     let compile = |q: &Query| -> ApiResult<Plan> {
-        let ctx = app.read_ctx(schema);
+        let ctx = app.read_ctx(schema, caller);
         match (kind, key.clone()) {
             (PlanKind::Item, Some(k)) => ctx.item(coll, q, k),
             (PlanKind::Singleton, _) => {
                 let mut first = q.clone();
                 first.limit = Some(1);
-                Ok(Plan { statement: ctx.item_first(coll, &first)?, key_slot: None })
+                Ok(Plan { compiled: ctx.item_first(coll, &first)?, key_slot: None })
             }
-            _ => Ok(Plan { statement: ctx.list(coll, q)?, key_slot: None }),
+            _ => Ok(Plan { compiled: ctx.list(coll, q)?, key_slot: None }),
         }
     };
     match source {
         QuerySource::Url(raw) => {
-            app.plans.get_or_compile(&schema.hash, &coll.name, kind, raw, || compile(&parse_query_string(raw)?))
+            let context = format!("{}\u{0}{}\u{0}{}", schema.hash, app.access().fingerprint, caller.plan_key());
+            app.plans.get_or_compile(&context, &coll.name, kind, raw, || compile(&parse_query_string(raw)?))
         }
         QuerySource::Parsed(q) => compile(q).map(Arc::new),
     }
@@ -57,10 +60,12 @@ fn plan(
 pub async fn read_list(
     app: &App,
     schema: &SchemaSnapshot,
+    caller: &Caller,
     coll: &Collection,
     source: QuerySource<'_>,
 ) -> ApiResult<Body> {
-    let stmt = plan(app, schema, coll, PlanKind::List, source, None)?.bind(None);
+    let vars = caller.vars(app.host.now_ms());
+    let stmt = plan(app, schema, caller, coll, PlanKind::List, source, None)?.bind(None, &vars);
     let rows = app.driver.query(&stmt).await.map_err(db_error)?;
     let position = |name: &str| rows.columns.iter().position(|c| c == name);
     let (data_at, counts) =
@@ -80,11 +85,13 @@ pub async fn read_list(
 pub async fn read_item(
     app: &App,
     schema: &SchemaSnapshot,
+    caller: &Caller,
     coll: &Collection,
     source: QuerySource<'_>,
     key: Value,
 ) -> ApiResult<Body> {
-    let stmt = plan(app, schema, coll, PlanKind::Item, source, Some(key.clone()))?.bind(Some(key));
+    let vars = caller.vars(app.host.now_ms());
+    let stmt = plan(app, schema, caller, coll, PlanKind::Item, source, Some(key.clone()))?.bind(Some(key), &vars);
     match run_single(app, &stmt).await? {
         Some(data) => Ok(wrap_data(&data)),
         None => Err(ApiError::forbidden()),
@@ -95,11 +102,13 @@ pub async fn read_item(
 pub async fn read_keys(
     app: &App,
     schema: &SchemaSnapshot,
+    caller: &Caller,
     coll: &Collection,
     query: &Query,
     keys: &[Value],
 ) -> ApiResult<Body> {
-    let stmt = app.read_ctx(schema).items_by_keys(coll, query, keys)?;
+    let vars = caller.vars(app.host.now_ms());
+    let stmt = app.read_ctx(schema, caller).items_by_keys(coll, query, keys)?.bind(&vars);
     let data = run_single(app, &stmt).await?.unwrap_or_else(|| "[]".into());
     Ok(wrap_data(&data))
 }
@@ -108,10 +117,12 @@ pub async fn read_keys(
 pub async fn read_singleton(
     app: &App,
     schema: &SchemaSnapshot,
+    caller: &Caller,
     coll: &Collection,
     source: QuerySource<'_>,
 ) -> ApiResult<Body> {
-    let stmt = plan(app, schema, coll, PlanKind::Singleton, source, None)?.bind(None);
+    let vars = caller.vars(app.host.now_ms());
+    let stmt = plan(app, schema, caller, coll, PlanKind::Singleton, source, None)?.bind(None, &vars);
     if let Some(data) = run_single(app, &stmt).await? {
         return Ok(wrap_data(&data));
     }

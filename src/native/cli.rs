@@ -1,4 +1,4 @@
-//! The command line: `rectus serve` and `rectus demo`.
+//! The command line: `rectus serve`, `rectus bootstrap`, `rectus demo`, `rectus dump`.
 
 use clap::{Args, Parser, Subcommand};
 use std::net::IpAddr;
@@ -16,12 +16,65 @@ pub struct Cli {
 pub enum Command {
     /// Serve the Directus-compatible API over a database.
     Serve(ServeArgs),
+    /// Create Directus's system tables (users, roles, policies, permissions,
+    /// sessions, settings) in a database, and a first admin when it has no
+    /// user. Idempotent; the database's own tables are left alone.
+    Bootstrap(BootstrapArgs),
     /// Write the deterministic demo data set (headless CMS + signage feed)
     /// into a new SQLite file.
     Demo(DemoArgs),
     /// Print a SQLite file as SQL (schema, then INSERTs), e.g. to import it
     /// into D1 with `wrangler d1 execute DB --local --file dump.sql`.
     Dump(DumpArgs),
+}
+
+/// The first admin's credentials (Directus's ADMIN_* variables).
+#[derive(Debug, Clone, Args)]
+pub struct AdminArgs {
+    /// The first admin's email.
+    #[arg(long, env = "ADMIN_EMAIL", default_value = "admin@example.com")]
+    pub admin_email: String,
+    /// The first admin's password; generated and printed once when unset.
+    #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// A static token for the first admin (`Authorization: Bearer <token>`).
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+}
+
+/// Password hashing cost (Directus's HASH_* variables; its defaults).
+#[derive(Debug, Clone, Args)]
+pub struct HashArgs {
+    /// argon2id memory in KiB.
+    #[arg(long, env = "HASH_MEMORY_COST", default_value_t = 65_536)]
+    pub hash_memory_cost: u32,
+    /// argon2id iterations.
+    #[arg(long, env = "HASH_TIME_COST", default_value_t = 3)]
+    pub hash_time_cost: u32,
+    /// argon2id lanes.
+    #[arg(long, env = "HASH_PARALLELISM", default_value_t = 4)]
+    pub hash_parallelism: u32,
+}
+
+impl HashArgs {
+    pub fn params(&self) -> crate::auth::password::HashParams {
+        crate::auth::password::HashParams {
+            memory_kib: self.hash_memory_cost,
+            iterations: self.hash_time_cost,
+            parallelism: self.hash_parallelism,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// The SQLite file (created when missing).
+    #[arg(long, env = "RECTUS_DB", default_value = "rectus.db")]
+    pub db: String,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    #[command(flatten)]
+    pub hash: HashArgs,
 }
 
 #[derive(Debug, Args)]
@@ -81,10 +134,35 @@ pub struct ServeArgs {
     /// (Directus's MAX_RELATIONAL_DEPTH; at least 2).
     #[arg(long, env = "MAX_RELATIONAL_DEPTH", default_value_t = 10)]
     pub max_relational_depth: usize,
-    /// Seconds between checks for schema changes made by others.
+    /// Seconds between checks for schema and access changes made by others.
     #[arg(long, env = "RECTUS_SCHEMA_POLL_SECONDS", default_value_t = 2)]
     pub schema_poll_seconds: u64,
+    /// Signs access tokens; hosts sharing it accept each other's tokens.
+    /// When unset a random one is made, and tokens die with the process.
+    #[arg(long, env = "SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Lifetime of access tokens (`15m`, `1h`, or milliseconds).
+    #[arg(long, env = "ACCESS_TOKEN_TTL", default_value = "15m", value_parser = crate::auth::duration_ms)]
+    pub access_token_ttl: i64,
+    /// Lifetime of refresh tokens.
+    #[arg(long, env = "REFRESH_TOKEN_TTL", default_value = "7d", value_parser = crate::auth::duration_ms)]
+    pub refresh_token_ttl: i64,
+    /// Lifetime of session cookies (login mode `session`).
+    #[arg(long, env = "SESSION_COOKIE_TTL", default_value = "1d", value_parser = crate::auth::duration_ms)]
+    pub session_cookie_ttl: i64,
+    /// Every login answers no sooner than this (milliseconds), so timing
+    /// tells nothing about which check failed.
+    #[arg(long, env = "LOGIN_STALL_TIME", default_value_t = 500)]
+    pub login_stall_time: u64,
+    /// Mark auth cookies `Secure` (serve over HTTPS).
+    #[arg(long, env = "REFRESH_TOKEN_COOKIE_SECURE")]
+    pub cookie_secure: bool,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    #[command(flatten)]
+    pub hash: HashArgs,
 }
+
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -102,6 +180,10 @@ pub struct DemoArgs {
     /// Tracks to generate for `music` (3503 is Chinook's size).
     #[arg(long, default_value_t = 3503)]
     pub tracks: u64,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    #[command(flatten)]
+    pub hash: HashArgs,
 }
 
 /// The demo data sets `rectus demo` can write.

@@ -2,6 +2,7 @@
 //! tokio- or filesystem-bound lives here, outside the core.
 
 pub mod cli;
+pub mod demo;
 pub mod dump;
 pub mod host;
 pub mod server;

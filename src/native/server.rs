@@ -2,12 +2,13 @@
 
 use super::cli::ServeArgs;
 use super::host::SystemHost;
-use crate::app::{App, Config};
+use crate::access::AccessSnapshot;
+use crate::app::{App, AuthConfig, Config};
 use crate::db::libsql::{DriverOptions, LibsqlDriver};
 use crate::db::{Driver, Statement};
 use crate::error::{ApiError, ErrorCode};
 use crate::schema::introspect::snapshot_sqlite;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,7 +37,8 @@ impl BoundServer {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow_like::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.map_err(|e| e.to_string())?;
+        let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.map_err(|e| e.to_string())?;
         tracing::info!("rectus stopped");
         Ok(())
     }
@@ -46,10 +48,10 @@ impl BoundServer {
 pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
     let path = args.db_path().to_string();
     if args.demo {
-        seed_demo_if_empty(&path, args.demo_articles).await?;
+        ensure_demo(&path, &args).await?;
     } else if !args.create && !std::path::Path::new(&path).exists() {
         return Err(format!(
-            "{path} does not exist. Pass --create to start an empty database there, --demo to fill it with the demo data, or `rectus demo --out {path}`"
+            "{path} does not exist. Pass --create to start an empty database there, --demo to fill it with the demo data, or run `rectus bootstrap --db {path}`"
         )
         .into());
     }
@@ -64,15 +66,24 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
         snapshot_sqlite(driver.as_ref()).await.map_err(|e| format!("cannot read the schema of {path}: {e}"))?;
     let served = snapshot.collections.values().filter(|c| !c.is_system()).count();
     tracing::info!(collections = served, hash = %&snapshot.hash[..12], "schema mirrored from {path}");
+    let access = AccessSnapshot::load(driver.as_ref(), &snapshot)
+        .await
+        .map_err(|e| format!("cannot read the access tables of {path}: {e}"))?;
+    if !access.bootstrapped {
+        tracing::warn!(
+            "{path} has no Directus system tables: nothing is served until `rectus bootstrap --db {path}` creates them"
+        );
+    }
 
     let config = Config {
         default_limit: args.query_limit_default,
         max_limit: args.query_limit_max,
         max_body_bytes: args.max_payload_size,
         max_relational_depth: args.max_relational_depth,
+        auth: auth_config(&args),
         ..Config::default()
     };
-    let app = Arc::new(App::new(snapshot, driver.clone(), Arc::new(SystemHost), config));
+    let app = Arc::new(App::new(snapshot, access, driver.clone(), Arc::new(SystemHost), config));
     tokio::spawn(watch_schema(app.clone(), driver, Duration::from_secs(args.schema_poll_seconds.max(1))));
 
     let mut router = axum::Router::new().fallback(handle).with_state(app);
@@ -88,8 +99,13 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
 }
 
 /// Converts axum's request to the core's `http::Request<Bytes>` and back.
-async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
+async fn handle(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    req: Request,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(crate::auth::ClientIp(peer.ip()));
     let response = match axum::body::to_bytes(body, app.config.max_body_bytes).await {
         Ok(bytes) => crate::rest::handle(&app, http::Request::from_parts(parts, bytes)).await,
         Err(_) => {
@@ -108,8 +124,32 @@ fn cors(origins: &str) -> CorsLayer {
     layer.allow_origin(AllowOrigin::list(list))
 }
 
+/// Authentication settings from the flags (Directus's variables).
+fn auth_config(args: &ServeArgs) -> AuthConfig {
+    let secret = match &args.secret {
+        Some(s) => s.as_bytes().to_vec(),
+        None => {
+            tracing::warn!("SECRET is not set: a random one is used, and tokens end when rectus stops");
+            let mut s = vec![0u8; 32];
+            crate::app::Host::fill_random(&SystemHost, &mut s);
+            s
+        }
+    };
+    AuthConfig {
+        secret,
+        access_token_ttl_ms: args.access_token_ttl,
+        refresh_token_ttl_ms: args.refresh_token_ttl,
+        session_cookie_ttl_ms: args.session_cookie_ttl,
+        login_stall_ms: args.login_stall_time,
+        cookie_secure: args.cookie_secure,
+        hash: args.hash.params(),
+        ..AuthConfig::default()
+    }
+}
+
 /// Re-introspects when another connection changed the schema (SQLite bumps
-/// `schema_version` on every DDL), and swaps the snapshot.
+/// `schema_version` on every DDL), and swaps the snapshot; re-reads the
+/// access tables, swapping them in when they changed.
 async fn watch_schema(app: Arc<App>, driver: Arc<LibsqlDriver>, every: Duration) {
     let version = || async {
         driver
@@ -121,6 +161,14 @@ async fn watch_schema(app: Arc<App>, driver: Arc<LibsqlDriver>, every: Duration)
     let mut last = version().await;
     loop {
         tokio::time::sleep(every).await;
+        match AccessSnapshot::load(driver.as_ref(), &app.schema()).await {
+            Ok(access) if access.fingerprint != app.access().fingerprint => {
+                tracing::info!("roles, policies or permissions changed; access snapshot rebuilt");
+                app.set_access(access);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("access tables could not be read: {e}"),
+        }
         let now = version().await;
         if now == last {
             continue;
@@ -129,6 +177,9 @@ async fn watch_schema(app: Arc<App>, driver: Arc<LibsqlDriver>, every: Duration)
             Ok(s) if s.hash != app.schema().hash => {
                 tracing::info!(hash = %&s.hash[..12], "schema changed; snapshot rebuilt");
                 app.set_schema(s);
+                if let Err(e) = app.reload_access().await {
+                    tracing::warn!("access tables could not be read: {e}");
+                }
                 last = now;
             }
             Ok(_) => last = now,
@@ -153,64 +204,31 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Seeds the demo data set into `path` when it holds no tables yet.
-async fn seed_demo_if_empty(path: &str, articles: u64) -> anyhow_like::Result<()> {
-    let db = libsql::Builder::new_local(path).build().await.map_err(|e| e.to_string())?;
-    let conn = db.connect().map_err(|e| e.to_string())?;
-    let mut rows =
-        conn.query("SELECT count(*) FROM sqlite_master WHERE type = 'table'", ()).await.map_err(|e| e.to_string())?;
-    let tables = match rows.next().await.map_err(|e| e.to_string())? {
-        Some(r) => r.get::<i64>(0).unwrap_or(0),
-        None => 0,
-    };
-    if tables > 0 {
-        let has_demo = conn
-            .query("SELECT 1 FROM sqlite_master WHERE name = 'articles'", ())
+/// Creates the demo database at `path` unless it holds it already (then
+/// its admin was printed when it was made).
+async fn ensure_demo(path: &str, args: &ServeArgs) -> anyhow_like::Result<()> {
+    if std::path::Path::new(path).exists() {
+        let db = libsql::Builder::new_local(path).build().await.map_err(|e| e.to_string())?;
+        let conn = db.connect().map_err(|e| e.to_string())?;
+        let mut rows = conn
+            .query("SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table'), (SELECT count(*) FROM sqlite_master WHERE name = 'articles')", ())
             .await
-            .map_err(|e| e.to_string())?
-            .next()
-            .await
-            .map_err(|e| e.to_string())?
-            .is_some();
-        if !has_demo {
+            .map_err(|e| e.to_string())?;
+        let (tables, demo) = match rows.next().await.map_err(|e| e.to_string())? {
+            Some(r) => (r.get::<i64>(0).unwrap_or(0), r.get::<i64>(1).unwrap_or(0)),
+            None => (0, 0),
+        };
+        if demo > 0 {
+            tracing::info!("--demo: {path} already holds the demo data set (its admin was printed when it was made)");
+            return Ok(());
+        }
+        if tables > 0 {
             return Err(format!("--demo: {path} already holds other tables; use an empty or new file").into());
         }
-        tracing::info!("--demo: {path} already holds the demo data set");
-        return Ok(());
     }
-    load_demo(&conn, articles).await
-}
-
-/// Loads the demo data set through `conn`, printing progress.
-pub async fn load_demo(conn: &libsql::Connection, articles: u64) -> anyhow_like::Result<()> {
-    eprintln!("Loading the demo data set ({articles} articles)...");
-    let size = crate::fixtures::Size { articles };
-    let ddl = [crate::fixtures::SCHEMA_SQL, crate::fixtures::METADATA_SQL];
-    load_reporting(conn, &ddl, crate::fixtures::tables(&size)).await
-}
-
-/// Loads the music-store data set (plain SQLite, unindexed foreign keys).
-pub async fn load_music(conn: &libsql::Connection, tracks: u64) -> anyhow_like::Result<()> {
-    eprintln!("Loading the music store ({tracks} tracks)...");
-    let size = crate::fixtures::music::MusicSize { tracks };
-    let ddl = [crate::fixtures::music::SCHEMA_SQL];
-    load_reporting(conn, &ddl, crate::fixtures::music::tables(&size)).await
-}
-
-async fn load_reporting(
-    conn: &libsql::Connection,
-    ddl: &[&str],
-    tables: Vec<crate::fixtures::TableSpec>,
-) -> anyhow_like::Result<()> {
-    let started = Instant::now();
-    // One line per table, plus one per 100k rows of the big ones.
-    let mut progress = |table: &str, done: u64, total: u64| {
-        if done == total || (done > 0 && done.is_multiple_of(100_000)) {
-            eprintln!("  {table:<14} {done:>9}/{total}");
-        }
-    };
-    crate::fixtures::load_tables(conn, ddl, tables, &mut progress).await.map_err(|e| e.to_string())?;
-    eprintln!("Loaded in {:.1} s", started.elapsed().as_secs_f64());
+    let created =
+        super::demo::create(path, super::cli::DataSet::Cms, args.demo_articles, &args.admin, args.hash.params()).await?;
+    super::demo::print_admin(&created);
     Ok(())
 }
 

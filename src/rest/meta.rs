@@ -1,49 +1,66 @@
 //! Read-only `/collections`, `/fields` and `/relations` in Directus's shapes,
-//! built from the schema snapshot.
+//! built from the schema snapshot: a caller sees the collections and fields
+//! they may read.
 
 use super::response::{self, HttpResponse};
+use crate::access::{Action, Caller};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{Collection, DeselectAction, Field, Relation};
 use serde_json::{json, Value};
 
-pub fn collections(app: &App, name: Option<&str>) -> ApiResult<HttpResponse> {
-    let schema = app.schema();
-    let data = match name {
-        Some(n) => collection_json(schema.collection(n).ok_or_else(ApiError::forbidden)?),
-        None => Value::Array(schema.collections.values().map(collection_json).collect()),
-    };
-    Ok(response::json(&json!({ "data": data })))
+/// Whether `caller` may read `field` of `coll` (any field, when `None`).
+fn may_read(caller: &Caller, coll: &str, field: Option<&str>) -> bool {
+    match &caller.grants {
+        None => true,
+        Some(g) => g.get(coll, Action::Read).is_some_and(|grant| field.is_none_or(|f| grant.grants(f))),
+    }
 }
 
-pub fn fields(app: &App, coll: Option<&str>, field: Option<&str>) -> ApiResult<HttpResponse> {
+pub fn collections(app: &App, caller: &Caller, name: Option<&str>) -> ApiResult<HttpResponse> {
     let schema = app.schema();
-    let data = match (coll, field) {
-        (Some(c), Some(f)) => {
-            let coll = schema.collection(c).ok_or_else(ApiError::forbidden)?;
-            field_json(coll, coll.field(f).ok_or_else(ApiError::forbidden)?)
-        }
-        (Some(c), None) => {
-            let coll = schema.collection(c).ok_or_else(ApiError::forbidden)?;
-            Value::Array(coll.fields.iter().map(|f| field_json(coll, f)).collect())
-        }
-        _ => Value::Array(
-            schema.collections.values().flat_map(|c| c.fields.iter().map(move |f| field_json(c, f))).collect(),
+    let data = match name {
+        Some(n) => collection_json(schema.collection(n).filter(|_| may_read(caller, n, None)).ok_or_else(ApiError::forbidden)?),
+        None => Value::Array(
+            schema.collections.values().filter(|c| may_read(caller, &c.name, None)).map(collection_json).collect(),
         ),
     };
     Ok(response::json(&json!({ "data": data })))
 }
 
-pub fn relations(app: &App, coll: Option<&str>, field: Option<&str>) -> ApiResult<HttpResponse> {
+pub fn fields(app: &App, caller: &Caller, coll: Option<&str>, field: Option<&str>) -> ApiResult<HttpResponse> {
+    let schema = app.schema();
+    let readable = |c: &Collection, f: &Field| may_read(caller, &c.name, Some(&f.name));
+    let data = match (coll, field) {
+        (Some(c), Some(f)) => {
+            let coll = schema.collection(c).ok_or_else(ApiError::forbidden)?;
+            field_json(coll, coll.field(f).filter(|f| readable(coll, f)).ok_or_else(ApiError::forbidden)?)
+        }
+        (Some(c), None) => {
+            let coll = schema.collection(c).filter(|_| may_read(caller, c, None)).ok_or_else(ApiError::forbidden)?;
+            Value::Array(coll.fields.iter().filter(|f| readable(coll, f)).map(|f| field_json(coll, f)).collect())
+        }
+        _ => Value::Array(
+            schema
+                .collections
+                .values()
+                .flat_map(|c| c.fields.iter().filter(move |f| readable(c, f)).map(move |f| field_json(c, f)))
+                .collect(),
+        ),
+    };
+    Ok(response::json(&json!({ "data": data })))
+}
+
+pub fn relations(app: &App, caller: &Caller, coll: Option<&str>, field: Option<&str>) -> ApiResult<HttpResponse> {
     let schema = app.schema();
     if let Some(c) = coll {
-        schema.collection(c).ok_or_else(ApiError::forbidden)?;
+        schema.collection(c).filter(|_| may_read(caller, c, None)).ok_or_else(ApiError::forbidden)?;
     }
-    let mut matching = schema
-        .relations
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| coll.is_none_or(|c| r.many_collection == c) && field.is_none_or(|f| r.many_field == f));
+    let mut matching = schema.relations.iter().enumerate().filter(|(_, r)| {
+        coll.is_none_or(|c| r.many_collection == c)
+            && field.is_none_or(|f| r.many_field == f)
+            && may_read(caller, &r.many_collection, Some(&r.many_field))
+    });
     let data = match field {
         Some(_) => relation_json(matching.next().ok_or_else(ApiError::forbidden)?),
         None => Value::Array(matching.map(relation_json).collect()),

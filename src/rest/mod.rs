@@ -1,10 +1,12 @@
 //! The REST API: one router shared by every host. HTTP request in, HTTP
 //! response out; the host only converts its own request type.
 
+mod auth;
 mod items;
 mod meta;
 pub mod response;
 mod server;
+mod system;
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -37,21 +39,69 @@ async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
     match segs.as_slice() {
         ["items", collection] => items::collection(app, req, collection).await,
         ["items", collection, id] => items::item(app, req, collection, id).await,
+        ["auth", "login"] => {
+            post_only(method)?;
+            auth::login(app, req).await
+        }
+        ["auth", "refresh"] => {
+            post_only(method)?;
+            auth::refresh(app, req).await
+        }
+        ["auth", "logout"] => {
+            post_only(method)?;
+            auth::logout(app, req).await
+        }
+        [route] if system::collection_of(route).is_some() => system::handle(app, req, route, None).await,
+        [route, id] if system::collection_of(route).is_some() => system::handle(app, req, route, Some(id)).await,
         ["server", "ping"] => only(method, &[Method::GET], server::ping),
         ["server", "health"] => match *method {
             Method::GET => Ok(server::health(app).await),
             _ => Err(ApiError::method_not_allowed(method.as_str())),
         },
         ["server", "info"] => only(method, &[Method::GET], || Ok(server::info(app))),
-        ["collections"] => only(method, &[Method::GET], || meta::collections(app, None)),
-        ["collections", c] => only(method, &[Method::GET], || meta::collections(app, Some(c))),
-        ["fields"] => only(method, &[Method::GET], || meta::fields(app, None, None)),
-        ["fields", c] => only(method, &[Method::GET], || meta::fields(app, Some(c), None)),
-        ["fields", c, f] => only(method, &[Method::GET], || meta::fields(app, Some(c), Some(f))),
-        ["relations"] => only(method, &[Method::GET], || meta::relations(app, None, None)),
-        ["relations", c] => only(method, &[Method::GET], || meta::relations(app, Some(c), None)),
-        ["relations", c, f] => only(method, &[Method::GET], || meta::relations(app, Some(c), Some(f))),
+        ["collections" | "fields" | "relations", ..] if segs.len() <= 3 => {
+            if *method != Method::GET {
+                return Err(ApiError::method_not_allowed(method.as_str()));
+            }
+            let caller = caller(app, req).await?;
+            match segs.as_slice() {
+                ["collections"] => meta::collections(app, &caller, None),
+                ["collections", c] => meta::collections(app, &caller, Some(c)),
+                ["fields"] => meta::fields(app, &caller, None, None),
+                ["fields", c] => meta::fields(app, &caller, Some(c), None),
+                ["fields", c, f] => meta::fields(app, &caller, Some(c), Some(f)),
+                ["relations"] => meta::relations(app, &caller, None, None),
+                ["relations", c] => meta::relations(app, &caller, Some(c), None),
+                ["relations", c, f] => meta::relations(app, &caller, Some(c), Some(f)),
+                _ => Err(ApiError::route_not_found(path)),
+            }
+        }
         _ => Err(ApiError::route_not_found(path)),
+    }
+}
+
+/// The caller of an API request: refused with SERVICE_UNAVAILABLE while the
+/// database has no system tables (nothing is served to anyone by accident).
+pub(crate) async fn caller(app: &App, req: &Request<Bytes>) -> ApiResult<crate::access::Caller> {
+    if !app.access().bootstrapped {
+        return Err(not_bootstrapped());
+    }
+    crate::auth::authenticate(app, req).await
+}
+
+/// The error of every data route on a database without system tables.
+pub fn not_bootstrapped() -> ApiError {
+    ApiError::unavailable(
+        "database",
+        "The database has no Directus system tables yet; run `rectus bootstrap --db <file>` first",
+    )
+}
+
+fn post_only(method: &Method) -> ApiResult<()> {
+    if *method == Method::POST {
+        Ok(())
+    } else {
+        Err(ApiError::method_not_allowed(method.as_str()))
     }
 }
 

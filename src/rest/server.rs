@@ -11,11 +11,22 @@ pub fn ping() -> ApiResult<HttpResponse> {
     Ok(response::with_type(StatusCode::OK, "text/html; charset=utf-8", "pong".into()))
 }
 
-/// `{"status": "ok"}` when the database answers, `error` (503) when not.
+/// `{"status": "ok"}` when the database answers and is bootstrapped;
+/// `error` (503) with the failing checks when not.
 pub async fn health(app: &App) -> HttpResponse {
-    let ok = app.driver.query(&Statement::new("SELECT 1")).await.is_ok();
+    let mut checks = serde_json::Map::new();
+    if app.driver.query(&Statement::new("SELECT 1")).await.is_err() {
+        checks.insert("rectus:database".into(), json!([{"status": "error", "output": "The database does not answer"}]));
+    } else if !app.access().bootstrapped {
+        let output = super::not_bootstrapped().message;
+        checks.insert("rectus:bootstrap".into(), json!([{"status": "error", "output": output}]));
+    }
+    let ok = checks.is_empty();
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let body = json!({ "status": if ok { "ok" } else { "error" } });
+    let mut body = json!({ "status": if ok { "ok" } else { "error" } });
+    if !ok {
+        body["checks"] = serde_json::Value::Object(checks);
+    }
     response::with_type(status, "application/health+json; charset=utf-8", body.to_string().into())
 }
 

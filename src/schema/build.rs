@@ -133,10 +133,11 @@ struct FieldMeta {
 }
 
 fn read_field_meta(raw: &RawSchema) -> HashMap<(String, String), FieldMeta> {
-    let Some(r) = &raw.directus_fields else {
-        return HashMap::new();
-    };
-    rows(r)
+    // System fields' metadata lives in code; a database's rows come after
+    // and win.
+    let system = super::system::field_rows();
+    let all = std::iter::once(&system).chain(raw.directus_fields.as_ref());
+    all.flat_map(rows)
         .filter_map(|r| {
             let key = (r.text("collection")?, r.text("field")?);
             let special = r
@@ -309,10 +310,12 @@ fn read_relations(raw: &RawSchema, collections: &BTreeMap<String, Collection>) -
         });
     }
 
-    match &raw.directus_relations {
-        Some(meta_rows) => apply_relation_meta(&mut relations, meta_rows, collections),
-        None => name_reverse_fields(&mut relations, collections),
+    // System relations' metadata lives in code, like Directus's.
+    apply_relation_meta(&mut relations, &super::system::relation_rows(), collections);
+    if let Some(meta_rows) = &raw.directus_relations {
+        apply_relation_meta(&mut relations, meta_rows, collections);
     }
+    name_reverse_fields(&mut relations, collections);
     relations
 }
 
@@ -333,7 +336,14 @@ fn apply_relation_meta(relations: &mut Vec<Relation>, meta_rows: &Rows, collecti
         if many_c.field(&many_field).is_none() {
             continue;
         }
-        let idx = match relations.iter().position(|x| x.many_collection == many && x.many_field == many_field) {
+        let same = |x: &Relation| x.many_collection == many && x.many_field == many_field;
+        let idx = match relations.iter().position(same) {
+            // A second alias over the same foreign key (a policy's `roles`
+            // and `users`): a relation of its own.
+            Some(i) if relations[i].has_meta && relations[i].one_field.is_some() && r.text("one_field") != relations[i].one_field => {
+                relations.push(relations[i].clone());
+                relations.len() - 1
+            }
             Some(i) => i,
             None => {
                 relations.push(Relation {
@@ -365,9 +375,10 @@ fn apply_relation_meta(relations: &mut Vec<Relation>, meta_rows: &Rows, collecti
     }
 }
 
-/// A plain database: every foreign key gets a one-to-many reverse field on the
-/// referenced collection, named after the referencing collection (or
-/// `{collection}_{field}` when that name is taken or ambiguous).
+/// Foreign keys no metadata describes: each gets a one-to-many reverse field
+/// on the referenced collection (served by name, not part of `*`), named
+/// after the referencing collection (or `{collection}_{field}` when that
+/// name is taken or ambiguous). Directus's own tables get none.
 fn name_reverse_fields(relations: &mut [Relation], collections: &BTreeMap<String, Collection>) {
     let mut taken: HashSet<(String, String)> =
         collections.values().flat_map(|c| c.fields.iter().map(move |f| (c.name.clone(), f.name.clone()))).collect();
@@ -375,7 +386,8 @@ fn name_reverse_fields(relations: &mut [Relation], collections: &BTreeMap<String
     for r in relations.iter() {
         *pair_count.entry((r.many_collection.clone(), r.one_collection.clone())).or_default() += 1;
     }
-    for r in relations.iter_mut() {
+    let system = |name: &str| name.starts_with("directus_");
+    for r in relations.iter_mut().filter(|r| !r.has_meta && !system(&r.many_collection) && !system(&r.one_collection)) {
         let ambiguous = pair_count[&(r.many_collection.clone(), r.one_collection.clone())] > 1;
         let mut name =
             if ambiguous { format!("{}_{}", r.many_collection, r.many_field) } else { r.many_collection.clone() };

@@ -7,6 +7,7 @@
 
 mod build;
 pub mod introspect;
+mod system;
 mod types;
 
 pub use build::{build_snapshot, RawSchema};

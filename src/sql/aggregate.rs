@@ -1,26 +1,28 @@
 //! `aggregate` + `groupBy` compiled to one statement returning the rows'
 //! JSON: `[{"status": "draft", "count": 12, "sum": {"price": 3.5}}]`.
 
-use super::builder::{column, ident, literal, SqlBuilder};
+use super::builder::{column, ident, literal, Compiled, SqlBuilder};
 use super::functions::output_name;
 use super::read::{path_expr, where_clause, ReadCtx, DATA_COLUMN};
-use super::scope::{field, Scope};
-use crate::db::Statement;
+use super::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::query::{AggregateFunc, Query};
 use crate::schema::Collection;
 
-pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
+pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query) -> ApiResult<Compiled> {
     let mut b = SqlBuilder::new();
     let alias = b.alias();
-    let scope = Scope::table(coll, alias.clone());
+    // Grouped and aggregated fields must be readable, and read as the
+    // caller sees them (NULL where their rules do not hold).
+    let fctx = ctx.fctx();
+    let scope = fctx.table_scope(&mut b, coll, &alias, "")?;
 
     // Inner select: group values g0.. and aggregate values a0..
     let mut inner_cols = Vec::new();
     let mut group_refs = Vec::new();
     let mut out_pairs = Vec::new();
     for (i, path) in query.group_by.iter().enumerate() {
-        let expr = path_expr(ctx.schema, &scope, path)?;
+        let expr = path_expr(&fctx, &mut b, &scope, path)?;
         inner_cols.push(format!("{expr} AS g{i}"));
         group_refs.push(format!("g{i}"));
         out_pairs.push(format!("{}, {}", literal(&output_name(path)), column("r", &format!("g{i}"))));
@@ -29,7 +31,7 @@ pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query
     // Aggregates of one function share one output object: {"sum": {"a": 1, "b": 2}}.
     let mut by_func: Vec<(AggregateFunc, Vec<(String, usize)>)> = Vec::new();
     for (i, agg) in query.aggregate.iter().enumerate() {
-        inner_cols.push(format!("{} AS a{i}", aggregate_sql(coll, &alias, agg.func, &agg.field)?));
+        inner_cols.push(format!("{} AS a{i}", aggregate_sql(&scope, agg.func, &agg.field)?));
         match by_func.iter_mut().find(|(f, _)| *f == agg.func) {
             Some((_, fields)) => fields.push((agg.field.clone(), i)),
             None => by_func.push((agg.func, vec![(agg.field.clone(), i)])),
@@ -55,7 +57,8 @@ pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query
         return Err(ApiError::invalid_query("Aggregate needs at least one function"));
     }
 
-    let conditions = ctx.conditions(&mut b, &scope, query)?;
+    let mut conditions = ctx.conditions(&mut b, &scope, query)?;
+    conditions.extend(scope.rules().and_then(|r| r.row_predicate(&[])));
     let group_sql = if group_refs.is_empty() { String::new() } else { format!(" GROUP BY {}", group_refs.join(", ")) };
     let order = group_order(query, &group_refs);
     let limit = if group_refs.is_empty() { String::new() } else { ctx.limit_clause(query)? };
@@ -90,7 +93,7 @@ fn group_order(query: &Query, group_refs: &[String]) -> String {
     format!(" ORDER BY {}", keys.join(", "))
 }
 
-fn aggregate_sql(coll: &Collection, alias: &str, func: AggregateFunc, name: &str) -> ApiResult<String> {
+fn aggregate_sql(scope: &Scope, func: AggregateFunc, name: &str) -> ApiResult<String> {
     use AggregateFunc::*;
     if name == "*" {
         return match func {
@@ -98,11 +101,11 @@ fn aggregate_sql(coll: &Collection, alias: &str, func: AggregateFunc, name: &str
             _ => Err(ApiError::invalid_query(format!("\"{}\" needs a field, not \"*\"", func.name()))),
         };
     }
-    let f = field(coll, name)?;
+    let f = scope.field(name)?;
     if f.is_alias() {
         return Err(ApiError::invalid_query(format!("Cannot aggregate the one-to-many field \"{name}\"")));
     }
-    let c = column(alias, &f.name);
+    let c = scope.column_expr(&f.name);
     let numeric_only = matches!(func, Sum | SumDistinct | Avg | AvgDistinct);
     if numeric_only && !f.field_type.is_numeric() {
         return Err(ApiError::invalid_query(format!(

@@ -2,6 +2,7 @@
 //! and fresh table aliases. Numbered placeholders (`?1`) let fragments be
 //! built in any order and a value be referenced twice.
 
+use super::vars::{RequestVars, Slot};
 use crate::db::{Statement, Value};
 
 /// Accumulates parameters and hands out aliases while fragments are built.
@@ -9,11 +10,55 @@ use crate::db::{Statement, Value};
 pub struct SqlBuilder {
     params: Vec<Value>,
     next_alias: usize,
+    /// Parameters a request fills in (`$CURRENT_USER`, `$NOW`, ...).
+    slots: Vec<(usize, Slot)>,
+    /// Known when the statement serves one request only: slots are bound at once.
+    vars: Option<RequestVars>,
+}
+
+/// A compiled statement whose slots a request fills in.
+#[derive(Debug, Clone, Default)]
+pub struct Compiled {
+    pub statement: Statement,
+    pub slots: Vec<(usize, Slot)>,
+}
+
+impl Compiled {
+    /// The statement with `vars` bound into its slots.
+    pub fn bind(&self, vars: &RequestVars) -> Statement {
+        let mut s = self.statement.clone();
+        for (i, slot) in &self.slots {
+            if let Some(p) = s.params.get_mut(*i) {
+                *p = vars.value(*slot);
+            }
+        }
+        s
+    }
 }
 
 impl SqlBuilder {
+    /// A builder for a plan that many requests share.
     pub fn new() -> Self {
         SqlBuilder::default()
+    }
+
+    /// A builder for one request's statement: variables are bound as values.
+    pub fn for_request(vars: &RequestVars) -> Self {
+        SqlBuilder { vars: Some(vars.clone()), ..SqlBuilder::default() }
+    }
+
+    /// A request variable's placeholder.
+    pub fn slot(&mut self, slot: Slot) -> String {
+        match &self.vars {
+            Some(vars) => {
+                let v = vars.value(slot);
+                self.param(v)
+            }
+            None => {
+                self.slots.push((self.params.len(), slot));
+                self.param(Value::Null)
+            }
+        }
     }
 
     /// Binds a value and returns its placeholder.
@@ -34,9 +79,9 @@ impl SqlBuilder {
         a
     }
 
-    /// Finishes into a statement.
-    pub fn finish(self, sql: String) -> Statement {
-        Statement { sql: sql.into(), params: self.params }
+    /// Finishes into a statement and its slots.
+    pub fn finish(self, sql: String) -> Compiled {
+        Compiled { statement: Statement { sql: sql.into(), params: self.params }, slots: self.slots }
     }
 }
 
@@ -107,7 +152,7 @@ mod tests {
     fn packs_many_parameters_into_one() {
         let mut b = SqlBuilder::new();
         let placeholders: Vec<String> = (0..150).map(|i| b.param(i as i64)).collect();
-        let stmt = b.finish(format!("SELECT '?7' AS \"?8\", {}", placeholders.join(" + ")));
+        let stmt = b.finish(format!("SELECT '?7' AS \"?8\", {}", placeholders.join(" + "))).statement;
         let stmt = fit_param_limit(&stmt, 100).into_owned();
         assert_eq!(stmt.params.len(), 1);
         assert!(stmt.sql.starts_with("SELECT '?7' AS \"?8\", json_extract(?1, '$[0]') + json_extract(?1, '$[1]')"));
@@ -118,6 +163,6 @@ mod tests {
     fn leaves_small_statements_alone() {
         let mut b = SqlBuilder::new();
         let p = b.param("x");
-        assert_eq!(b.finish(format!("SELECT {p}")), Statement::with_params("SELECT ?1", vec![Value::Text("x".into())]));
+        assert_eq!(b.finish(format!("SELECT {p}")).statement, Statement::with_params("SELECT ?1", vec![Value::Text("x".into())]));
     }
 }

@@ -1,18 +1,24 @@
-//! Filter rules to SQL boolean expressions.
+//! Filter rules to SQL boolean expressions, with the caller's access: every
+//! field a filter names must be readable, relational hops apply the related
+//! collection's item rules, and dynamic variables become request slots.
 
 use super::builder::{column, ident, SqlBuilder};
 use super::functions::{call_sql, parse_call};
-use super::scope::{field, Scope};
+use super::scope::{forbidden_collection, Rules, Scope};
 use super::values::{filter_value, function_value, numeric, text};
+use super::vars::{variable, Slot, Variable};
+use crate::access::{Action, CollectionGrant, PolicyGrants};
 use crate::error::{ApiError, ApiResult};
 use crate::query::{Condition, Filter, Operator};
-use crate::schema::{Field, FieldRelation, FieldType, SchemaSnapshot};
+use crate::schema::{Collection, Field, FieldRelation, FieldType, SchemaSnapshot};
 use serde_json::Value as Json;
 
 /// What filter compilation needs besides the builder.
+#[derive(Debug, Clone, Copy)]
 pub struct FilterCtx<'a> {
     pub schema: &'a SchemaSnapshot,
-    pub now_ms: i64,
+    /// The caller's grants; `None` reads everything (admin, or rules themselves).
+    pub grants: Option<&'a PolicyGrants>,
 }
 
 impl<'a> FilterCtx<'a> {
@@ -22,6 +28,96 @@ impl<'a> FilterCtx<'a> {
             Filter::And(items) => self.join(b, scope, items, " AND ", "1=1"),
             Filter::Or(items) => self.join(b, scope, items, " OR ", "1=0"),
             Filter::Field { key, cond } => self.condition(b, scope, key, cond),
+        }
+    }
+
+    /// The caller's read rules of `coll`, compiled on the row `alias`;
+    /// `None` with full access, FORBIDDEN when the collection is not readable.
+    pub fn rules_for(
+        &self,
+        b: &mut SqlBuilder,
+        coll: &'a Collection,
+        alias: &str,
+        path: &str,
+    ) -> ApiResult<Option<Rules<'a>>> {
+        let Some(grants) = self.grants else {
+            return Ok(None);
+        };
+        let grant = grants.get(&coll.name, Action::Read).ok_or_else(|| forbidden_collection(&coll.name, path))?;
+        // Rules are evaluated with full access, as Directus does.
+        let raw = FilterCtx { grants: None, ..*self };
+        let row = Scope::table(coll, alias);
+        let case_sql = grant
+            .cases
+            .iter()
+            .map(|c| c.rule.as_ref().map(|r| raw.compile(b, &row, r).map(|sql| format!("({sql})"))).transpose())
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(Some(Rules { grant, case_sql }))
+    }
+
+    /// The items a grant covers, as a predicate on the row `alias` of `coll`
+    /// (rules evaluated with full access); `None` when it covers every item.
+    pub fn grant_predicate(
+        &self,
+        b: &mut SqlBuilder,
+        grant: &'a CollectionGrant,
+        coll: &'a Collection,
+        alias: &str,
+    ) -> ApiResult<Option<String>> {
+        let raw = FilterCtx { grants: None, ..*self };
+        let row = Scope::table(coll, alias);
+        let mut parts = Vec::new();
+        for case in &grant.cases {
+            match &case.rule {
+                None => return Ok(None),
+                Some(rule) => parts.push(raw.compile(b, &row, rule)?),
+            }
+        }
+        Ok(Some(if parts.is_empty() { "1=0".into() } else { balanced(&parts, " OR ") }))
+    }
+
+    /// A table of the FROM clause, as the caller may read it.
+    pub fn table_scope(
+        &self,
+        b: &mut SqlBuilder,
+        coll: &'a Collection,
+        alias: &str,
+        path: &str,
+    ) -> ApiResult<Scope<'a>> {
+        let rules = self.rules_for(b, coll, alias, path)?;
+        Ok(Scope::table(coll, alias).at_path(path).restricted(rules))
+    }
+
+    /// The row an m2o field of `scope` points at, with the related rules.
+    pub fn follow(&self, b: &mut SqlBuilder, scope: &Scope<'a>, f: &'a Field) -> ApiResult<Scope<'a>> {
+        let alias = b.alias();
+        let next = scope.follow_m2o(self.schema, f, alias.clone())?;
+        let rules = self.rules_for(b, next.coll(), &alias, next.path())?;
+        Ok(next.restricted(rules))
+    }
+
+    /// Resolves a dotted path (`author.country.name`) to the scope holding
+    /// the last segment and that segment's field. Only m2o hops are allowed.
+    pub fn resolve_path(
+        &self,
+        b: &mut SqlBuilder,
+        scope: &Scope<'a>,
+        path: &str,
+    ) -> ApiResult<(Scope<'a>, &'a Field)> {
+        let mut scope = scope.clone();
+        let mut parts = path.split('.').peekable();
+        loop {
+            let name = parts.next().unwrap_or_default();
+            let f = scope.field(name)?;
+            if parts.peek().is_none() {
+                return Ok((scope, f));
+            }
+            if f.field_type == FieldType::Alias {
+                return Err(ApiError::invalid_query(format!(
+                    "Path \"{path}\" goes through the one-to-many field \"{name}\"; only many-to-one paths can be used here"
+                )));
+            }
+            scope = self.follow(b, &scope, f)?;
         }
     }
 
@@ -42,13 +138,13 @@ impl<'a> FilterCtx<'a> {
 
     fn condition(&self, b: &mut SqlBuilder, scope: &Scope<'a>, key: &str, cond: &Condition) -> ApiResult<String> {
         if let Some((func, arg)) = parse_call(key)? {
-            let expr = call_sql(self.schema, scope, func, arg)?;
+            let expr = call_sql(self, b, scope, func, arg)?;
             let Condition::Op { op, value } = cond else {
                 return Err(ApiError::invalid_query(format!("\"{key}\" can only be compared with an operator")));
             };
-            return compare(b, &expr, *op, value, &Operand::Function(key));
+            return self.compare(b, &expr, *op, value, &Operand::Function(key));
         }
-        let f = field(scope.coll(), key)?;
+        let f = scope.field(key)?;
         match cond {
             Condition::Op { op, value } => {
                 if f.is_alias() {
@@ -57,10 +153,13 @@ impl<'a> FilterCtx<'a> {
                     )));
                 }
                 let expr = scope.column_expr(&f.name);
-                compare(b, &expr, *op, value, &Operand::Field(f, self.now_ms))
+                self.compare(b, &expr, *op, value, &Operand::Field(f))
             }
             Condition::Related(sub) => match &f.relation {
-                Some(FieldRelation::ManyToOne { .. }) => self.compile(b, &scope.follow_m2o(self.schema, f)?, sub),
+                Some(FieldRelation::ManyToOne { .. }) => {
+                    let related = self.follow(b, scope, f)?;
+                    self.compile(b, &related, sub)
+                }
                 Some(FieldRelation::OneToMany { .. }) => self.exists(b, scope, f, sub, false),
                 None => Err(ApiError::invalid_query(format!(
                     "Field \"{key}\" is not a relation and cannot take a nested filter"
@@ -71,7 +170,8 @@ impl<'a> FilterCtx<'a> {
         }
     }
 
-    /// `EXISTS` over the items of a one-to-many field that match `sub`.
+    /// `EXISTS` over the items of a one-to-many field that the caller may
+    /// read and that match `sub`.
     fn exists(
         &self,
         b: &mut SqlBuilder,
@@ -88,46 +188,205 @@ impl<'a> FilterCtx<'a> {
         };
         let child = self.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
         let alias = b.alias();
-        let inner = self.compile(b, &Scope::table(child, alias.clone()), sub)?;
+        let child_scope = self.table_scope(b, child, &alias, &scope.child_path(&f.name))?;
+        let mut conditions = vec![format!(
+            "{} = {}",
+            column(&alias, related_field),
+            scope.raw_column(&scope.coll().primary_key)
+        )];
+        conditions.extend(child_scope.rules().and_then(|r| r.row_predicate(&[])));
+        conditions.push(self.compile(b, &child_scope, sub)?);
         Ok(format!(
-            "{}EXISTS (SELECT 1 FROM {} AS {alias} WHERE {} = {} AND {inner})",
+            "{}EXISTS (SELECT 1 FROM {} AS {alias} WHERE {})",
             if negate { "NOT " } else { "" },
             ident(&child.name),
-            column(&alias, related_field),
-            scope.column_expr(&scope.coll().primary_key)
+            conditions.join(" AND ")
+        ))
+    }
+
+    /// One operator applied to `expr`.
+    fn compare(&self, b: &mut SqlBuilder, expr: &str, op: Operator, value: &Json, operand: &Operand) -> ApiResult<String> {
+        use Operator::*;
+        // A variable standing for a list of ids compares like `_in`.
+        if let (In | Nin, Some(list)) = (op, self.variable_list(b, value)?) {
+            return Ok(format!("{expr} {}IN ({list})", if op == Nin { "NOT " } else { "" }));
+        }
+        let bind = |b: &mut SqlBuilder, v: &Json| self.bind_value(b, operand, v);
+        Ok(match op {
+            Eq if value.is_null() => format!("{expr} IS NULL"),
+            Neq if value.is_null() => format!("{expr} IS NOT NULL"),
+            Eq => format!("{expr} = {}", bind(b, value)?),
+            Neq => format!("{expr} <> {}", bind(b, value)?),
+            Lt => format!("{expr} < {}", bind(b, value)?),
+            Lte => format!("{expr} <= {}", bind(b, value)?),
+            Gt => format!("{expr} > {}", bind(b, value)?),
+            Gte => format!("{expr} >= {}", bind(b, value)?),
+            In | Nin => {
+                let items = list(value);
+                if items.is_empty() {
+                    return Ok(if op == In { "1=0" } else { "1=1" }.into());
+                }
+                // One JSON parameter however long the list: the edge allows 100.
+                let typed = items.iter().map(|i| operand.list_item(i)).collect::<ApiResult<Vec<_>>>()?;
+                let p = b.param(Json::Array(typed).to_string());
+                format!("{expr} {}IN (SELECT value FROM json_each({p}))", if op == Nin { "NOT " } else { "" })
+            }
+            Between | Nbetween => {
+                let items = list(value);
+                let [lo, hi] = items.as_slice() else {
+                    return Err(ApiError::invalid_query(format!("\"{}\" needs exactly two values", op.name())));
+                };
+                let (lo, hi) = (bind(b, lo)?, bind(b, hi)?);
+                format!("{expr} {}BETWEEN {lo} AND {hi}", if op == Nbetween { "NOT " } else { "" })
+            }
+            Null => format!("{expr} IS NULL"),
+            Nnull => format!("{expr} IS NOT NULL"),
+            Empty => format!("({expr} IS NULL OR {expr} = '')"),
+            Nempty => format!("({expr} IS NOT NULL AND {expr} <> '')"),
+            // instr() rather than LIKE: exact substrings (no % or _ wildcards),
+            // case-sensitive like Directus on Postgres, and no pattern length limit.
+            Contains | Ncontains | Icontains | Nicontains => {
+                let p = b.param(text(value));
+                let hit = if matches!(op, Icontains | Nicontains) {
+                    format!("instr(lower({expr}), lower({p})) > 0")
+                } else {
+                    format!("instr({expr}, {p}) > 0")
+                };
+                negate_if(hit, matches!(op, Ncontains | Nicontains))
+            }
+            StartsWith | NstartsWith | IstartsWith | NistartsWith => {
+                let p = b.param(text(value));
+                let ci = matches!(op, IstartsWith | NistartsWith);
+                let hit = if ci {
+                    format!("lower(substr({expr}, 1, length({p}))) = lower({p})")
+                } else {
+                    format!("substr({expr}, 1, length({p})) = {p}")
+                };
+                negate_if(hit, matches!(op, NstartsWith | NistartsWith))
+            }
+            EndsWith | NendsWith | IendsWith | NiendsWith => {
+                let s = text(value);
+                let ci = matches!(op, IendsWith | NiendsWith);
+                let hit = if s.is_empty() {
+                    format!("{expr} IS NOT NULL")
+                } else {
+                    let p = b.param(s);
+                    if ci {
+                        format!("lower(substr({expr}, -length({p}))) = lower({p})")
+                    } else {
+                        format!("substr({expr}, -length({p})) = {p}")
+                    }
+                };
+                negate_if(hit, matches!(op, NendsWith | NiendsWith))
+            }
+            Ieq => format!("lower({expr}) = lower({})", b.param(text(value))),
+            Nieq => format!("lower({expr}) <> lower({})", b.param(text(value))),
+        })
+    }
+
+    /// A comparison value: a request variable (`$CURRENT_USER`, or a path
+    /// of it read from the system tables), or a bound value cast for `operand`.
+    fn bind_value(&self, b: &mut SqlBuilder, operand: &Operand, v: &Json) -> ApiResult<String> {
+        if let Some(var) = v.as_str().and_then(variable) {
+            return match (var.slot, var.path) {
+                (Slot::User | Slot::Role, None) => Ok(b.slot(var.slot)),
+                (Slot::User | Slot::Role, Some(path)) => self.variable_path(b, &var, path),
+                (_, _) => Err(ApiError::invalid_query(format!(
+                    "\"{}\" is a list of ids; compare it with _in or _nin",
+                    v.as_str().unwrap_or_default()
+                ))),
+            };
+        }
+        match operand {
+            Operand::Field(f) => filter_value(b, f, v),
+            Operand::Function(key) => function_value(b, key, v),
+        }
+    }
+
+    /// `$CURRENT_USER.role.name`: the value read from the current user's (or
+    /// role's) row with full access, inside the statement.
+    fn variable_path(&self, b: &mut SqlBuilder, var: &Variable, path: &str) -> ApiResult<String> {
+        let table = match var.slot {
+            Slot::User => "directus_users",
+            _ => "directus_roles",
+        };
+        let coll = self.schema.collection(table).ok_or_else(|| {
+            ApiError::invalid_query(format!("{table} does not exist: the database is not bootstrapped"))
+        })?;
+        let raw = FilterCtx { grants: None, ..*self };
+        let alias = b.alias();
+        let row = Scope::table(coll, alias.clone());
+        let (owner, f) = raw.resolve_path(b, &row, path)?;
+        let value = owner.column_expr(&f.name);
+        let key = b.slot(var.slot);
+        Ok(format!("(SELECT {value} FROM {} AS {alias} WHERE {} = {key})", ident(table), column(&alias, &coll.primary_key)))
+    }
+
+    /// The SQL list for `_in: "$CURRENT_ROLES"` (or a list holding such
+    /// variables); `None` when `value` names no list variable.
+    fn variable_list(&self, b: &mut SqlBuilder, value: &Json) -> ApiResult<Option<String>> {
+        let items = list(value);
+        let vars: Vec<Variable> = items.iter().filter_map(|i| i.as_str().and_then(variable)).collect();
+        if vars.is_empty() {
+            return Ok(None);
+        }
+        let mut parts = Vec::new();
+        for var in &vars {
+            parts.push(match (var.slot, var.path) {
+                (Slot::Roles | Slot::Policies, None) => format!("SELECT value FROM json_each({})", b.slot(var.slot)),
+                (Slot::User | Slot::Role, None) => format!("SELECT {}", b.slot(var.slot)),
+                (Slot::User | Slot::Role, Some(path)) => format!("SELECT {}", self.variable_path(b, var, path)?),
+                (slot, Some(path)) => self.variable_list_path(b, slot, path)?,
+                (Slot::Now, None) => return Err(ApiError::invalid_query("$NOW cannot be in a list")),
+            });
+        }
+        let literals: Vec<Json> = items.into_iter().filter(|i| !i.as_str().is_some_and(|s| variable(s).is_some())).collect();
+        if !literals.is_empty() {
+            parts.push(format!("SELECT value FROM json_each({})", b.param(Json::Array(literals).to_string())));
+        }
+        Ok(Some(parts.join(" UNION ALL ")))
+    }
+
+    /// `$CURRENT_ROLES.name`: that field of every role of the tree (or policy).
+    fn variable_list_path(&self, b: &mut SqlBuilder, slot: Slot, path: &str) -> ApiResult<String> {
+        let table = if slot == Slot::Roles { "directus_roles" } else { "directus_policies" };
+        let coll = self.schema.collection(table).ok_or_else(|| {
+            ApiError::invalid_query(format!("{table} does not exist: the database is not bootstrapped"))
+        })?;
+        let raw = FilterCtx { grants: None, ..*self };
+        let alias = b.alias();
+        let row = Scope::table(coll, alias.clone());
+        let (owner, f) = raw.resolve_path(b, &row, path)?;
+        let ids = b.slot(slot);
+        Ok(format!(
+            "SELECT {} FROM {} AS {alias} WHERE {} IN (SELECT value FROM json_each({ids}))",
+            owner.column_expr(&f.name),
+            ident(table),
+            column(&alias, &coll.primary_key)
         ))
     }
 }
 
 /// What the compared expression is, which decides how values are cast.
 enum Operand<'f> {
-    /// A field (with the host's "now" for `$NOW`).
-    Field(&'f Field, i64),
+    Field(&'f Field),
     /// A function result such as `year(date)`: always numeric.
     Function(&'f str),
 }
 
 impl Operand<'_> {
-    /// Binds `v` cast for this operand and returns its SQL.
-    fn bind(&self, b: &mut SqlBuilder, v: &Json) -> ApiResult<String> {
-        match self {
-            Operand::Field(f, now) => filter_value(b, f, v, *now),
-            Operand::Function(key) => function_value(b, key, v),
-        }
-    }
-
     /// `v` as a JSON element of an `_in` list (numbers stay numbers, so the
     /// comparison with the column matches its affinity).
     fn list_item(&self, v: &Json) -> ApiResult<Json> {
         let numeric_kind = match self {
-            Operand::Field(f, _) => f.field_type.is_numeric() || f.field_type == FieldType::Boolean,
+            Operand::Field(f) => f.field_type.is_numeric() || f.field_type == FieldType::Boolean,
             Operand::Function(_) => true,
         };
         if !numeric_kind {
             return Ok(Json::String(text(v)));
         }
         let n = match self {
-            Operand::Field(f, _) if f.field_type == FieldType::Boolean => super::values::boolean(v),
+            Operand::Field(f) if f.field_type == FieldType::Boolean => super::values::boolean(v),
             _ => numeric(v, false),
         };
         match n {
@@ -138,81 +397,6 @@ impl Operand<'_> {
             _ => Err(ApiError::invalid_query(format!("Invalid numeric value {v}"))),
         }
     }
-}
-
-/// One operator applied to `expr`; `cast` binds a value typed for the field.
-fn compare(b: &mut SqlBuilder, expr: &str, op: Operator, value: &Json, operand: &Operand) -> ApiResult<String> {
-    use Operator::*;
-    Ok(match op {
-        Eq if value.is_null() => format!("{expr} IS NULL"),
-        Neq if value.is_null() => format!("{expr} IS NOT NULL"),
-        Eq => format!("{expr} = {}", operand.bind(b, value)?),
-        Neq => format!("{expr} <> {}", operand.bind(b, value)?),
-        Lt => format!("{expr} < {}", operand.bind(b, value)?),
-        Lte => format!("{expr} <= {}", operand.bind(b, value)?),
-        Gt => format!("{expr} > {}", operand.bind(b, value)?),
-        Gte => format!("{expr} >= {}", operand.bind(b, value)?),
-        In | Nin => {
-            let items = list(value);
-            if items.is_empty() {
-                return Ok(if op == In { "1=0" } else { "1=1" }.into());
-            }
-            // One JSON parameter however long the list: the edge allows 100.
-            let typed = items.iter().map(|i| operand.list_item(i)).collect::<ApiResult<Vec<_>>>()?;
-            let p = b.param(Json::Array(typed).to_string());
-            format!("{expr} {}IN (SELECT value FROM json_each({p}))", if op == Nin { "NOT " } else { "" })
-        }
-        Between | Nbetween => {
-            let items = list(value);
-            let [lo, hi] = items.as_slice() else {
-                return Err(ApiError::invalid_query(format!("\"{}\" needs exactly two values", op.name())));
-            };
-            let (lo, hi) = (operand.bind(b, lo)?, operand.bind(b, hi)?);
-            format!("{expr} {}BETWEEN {lo} AND {hi}", if op == Nbetween { "NOT " } else { "" })
-        }
-        Null => format!("{expr} IS NULL"),
-        Nnull => format!("{expr} IS NOT NULL"),
-        Empty => format!("({expr} IS NULL OR {expr} = '')"),
-        Nempty => format!("({expr} IS NOT NULL AND {expr} <> '')"),
-        // instr() rather than LIKE: exact substrings (no % or _ wildcards),
-        // case-sensitive like Directus on Postgres, and no pattern length limit.
-        Contains | Ncontains | Icontains | Nicontains => {
-            let p = b.param(text(value));
-            let hit = if matches!(op, Icontains | Nicontains) {
-                format!("instr(lower({expr}), lower({p})) > 0")
-            } else {
-                format!("instr({expr}, {p}) > 0")
-            };
-            negate_if(hit, matches!(op, Ncontains | Nicontains))
-        }
-        StartsWith | NstartsWith | IstartsWith | NistartsWith => {
-            let p = b.param(text(value));
-            let ci = matches!(op, IstartsWith | NistartsWith);
-            let hit = if ci {
-                format!("lower(substr({expr}, 1, length({p}))) = lower({p})")
-            } else {
-                format!("substr({expr}, 1, length({p})) = {p}")
-            };
-            negate_if(hit, matches!(op, NstartsWith | NistartsWith))
-        }
-        EndsWith | NendsWith | IendsWith | NiendsWith => {
-            let s = text(value);
-            let ci = matches!(op, IendsWith | NiendsWith);
-            let hit = if s.is_empty() {
-                format!("{expr} IS NOT NULL")
-            } else {
-                let p = b.param(s);
-                if ci {
-                    format!("lower(substr({expr}, -length({p}))) = lower({p})")
-                } else {
-                    format!("substr({expr}, -length({p})) = {p}")
-                }
-            };
-            negate_if(hit, matches!(op, NendsWith | NiendsWith))
-        }
-        Ieq => format!("lower({expr}) = lower({})", b.param(text(value))),
-        Nieq => format!("lower({expr}) <> lower({})", b.param(text(value))),
-    })
 }
 
 /// `NOT (x)` keeps SQL's rule that a NULL column matches neither side.

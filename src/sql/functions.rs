@@ -1,9 +1,10 @@
 //! Directus query functions (`year(date)`, `count(comments)`) as SQLite SQL.
 
-use super::builder::{column, ident};
-use super::scope::{field, Scope};
+use super::builder::{column, ident, SqlBuilder};
+use super::filter::FilterCtx;
+use super::scope::Scope;
 use crate::error::{ApiError, ApiResult};
-use crate::schema::{FieldRelation, FieldType, SchemaSnapshot};
+use crate::schema::{FieldRelation, FieldType};
 
 /// A function applied to a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +74,16 @@ pub fn output_name(key: &str) -> String {
     }
 }
 
-/// SQL for `func(arg)` evaluated on the row of `scope`.
-pub fn call_sql(schema: &SchemaSnapshot, scope: &Scope, func: Func, arg: &str) -> ApiResult<String> {
-    let f = field(scope.coll(), arg)?;
+/// SQL for `func(arg)` evaluated on the row of `scope`, as the caller may
+/// read it (`count()` counts only the related items they may read).
+pub fn call_sql<'a>(
+    fctx: &FilterCtx<'a>,
+    b: &mut SqlBuilder,
+    scope: &Scope<'a>,
+    func: Func,
+    arg: &str,
+) -> ApiResult<String> {
+    let f = scope.field(arg)?;
     if let Some(fmt) = func.strftime() {
         if !f.field_type.is_temporal() {
             return Err(ApiError::invalid_query(format!(
@@ -88,13 +96,16 @@ pub fn call_sql(schema: &SchemaSnapshot, scope: &Scope, func: Func, arg: &str) -
     // count(): items of a relation, or elements of a JSON array.
     match &f.relation {
         Some(FieldRelation::OneToMany { related_collection, related_field, .. }) => {
-            let child = schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
-            let pk = scope.column_expr(&scope.coll().primary_key);
-            Ok(format!(
-                "(SELECT count(*) FROM {} AS c WHERE {} = {pk})",
-                ident(&child.name),
-                column("c", related_field)
-            ))
+            let child = fctx.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
+            let alias = b.alias();
+            let child_scope = fctx.table_scope(b, child, &alias, &scope.child_path(arg))?;
+            let mut conditions = vec![format!(
+                "{} = {}",
+                column(&alias, related_field),
+                scope.raw_column(&scope.coll().primary_key)
+            )];
+            conditions.extend(child_scope.rules().and_then(|r| r.row_predicate(&[])));
+            Ok(format!("(SELECT count(*) FROM {} AS {alias} WHERE {})", ident(&child.name), conditions.join(" AND ")))
         }
         _ if f.field_type == FieldType::Json || f.field_type == FieldType::Csv => {
             let e = scope.column_expr(arg);

@@ -5,14 +5,17 @@
 
 mod aggregate;
 pub mod builder;
-mod filter;
+pub mod filter;
 pub mod functions;
 pub mod read;
 mod scope;
 mod selection;
 pub mod time;
 pub mod values;
+pub mod vars;
 pub mod write;
 
 pub use read::{Plan, ReadCtx, DATA_COLUMN, FILTER_COUNT_COLUMN, TOTAL_COUNT_COLUMN};
-pub use scope::unknown_field;
+pub use builder::Compiled;
+pub use scope::{forbidden_collection, forbidden_field, unknown_field};
+pub use vars::RequestVars;

@@ -1,13 +1,18 @@
 //! Reads compiled to ONE statement whose single cell is the response JSON.
 //!
 //! The database builds the JSON (`json_object`, `json_group_array`), nested
-//! relations included, so the host writes it out without parsing it.
+//! relations included, so the host writes it out without parsing it. The
+//! caller's permissions are part of the same statement: each level's item
+//! rules limit its rows, and a field granted under some rules only reads as
+//! NULL where none of them holds.
 
-use super::builder::{column, ident, literal, SqlBuilder};
+use super::builder::{column, ident, literal, Compiled, SqlBuilder};
 use super::filter::FilterCtx;
 use super::functions::{call_sql, parse_call};
-use super::scope::{resolve_path, Scope};
-use super::selection::{select, Entry, EntryKind, Selection};
+use super::scope::{Rules, Scope};
+use super::selection::{select, Entry, EntryKind, Reader, Selection};
+use super::vars::RequestVars;
+use crate::access::PolicyGrants;
 use crate::db::{Statement, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::query::{check_relational_depth, Filter, Query, SortKey};
@@ -17,8 +22,8 @@ use crate::schema::{Collection, Field, FieldRelation, FieldType, SchemaSnapshot}
 #[derive(Debug, Clone, Copy)]
 pub struct ReadCtx<'a> {
     pub schema: &'a SchemaSnapshot,
-    /// The host's clock, for `$NOW`.
-    pub now_ms: i64,
+    /// The caller's grants; `None` reads everything (admin).
+    pub grants: Option<&'a PolicyGrants>,
     /// `limit` when the query gives none (Directus QUERY_LIMIT_DEFAULT).
     pub default_limit: i64,
     /// Largest `limit` allowed; `None` = unlimited (`-1` allowed).
@@ -28,17 +33,17 @@ pub struct ReadCtx<'a> {
 }
 
 /// A compiled read. `key_slot` is the parameter holding the item key, so a
-/// cached plan serves every key.
+/// cached plan serves every key; the other slots take request variables.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub statement: Statement,
+    pub compiled: Compiled,
     pub key_slot: Option<usize>,
 }
 
 impl Plan {
-    /// The statement with `key` bound in the key slot.
-    pub fn bind(&self, key: Option<Value>) -> Statement {
-        let mut s = self.statement.clone();
+    /// The statement with `key` and the request's variables bound.
+    pub fn bind(&self, key: Option<Value>, vars: &RequestVars) -> Statement {
+        let mut s = self.compiled.bind(vars);
         if let (Some(slot), Some(key)) = (self.key_slot, key) {
             if let Some(p) = s.params.get_mut(slot) {
                 *p = key;
@@ -64,14 +69,23 @@ pub const TOTAL_COUNT_COLUMN: &str = "total_count";
 pub const FILTER_COUNT_COLUMN: &str = "filter_count";
 
 impl<'a> ReadCtx<'a> {
+    /// Filter compilation with the caller's access.
+    pub fn fctx(&self) -> FilterCtx<'a> {
+        FilterCtx { schema: self.schema, grants: self.grants }
+    }
+
+    fn reader(&self) -> Reader<'a> {
+        Reader { schema: self.schema, grants: self.grants }
+    }
+
     /// `GET /items/{collection}`: an array (or aggregate rows), plus the
     /// `meta` counts as extra columns of the same statement when asked for.
-    pub fn list(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
+    pub fn list(&self, coll: &'a Collection, query: &Query) -> ApiResult<Compiled> {
         check_relational_depth(query, self.max_relational_depth)?;
         if !query.aggregate.is_empty() || !query.group_by.is_empty() {
             return super::aggregate::compile(self, coll, query);
         }
-        self.rows(coll, query, None, Shape::List).map(|p| p.statement)
+        self.rows(coll, query, None, Shape::List).map(|p| p.compiled)
     }
 
     /// `GET /items/{collection}/{id}`: one object, or no row.
@@ -80,14 +94,16 @@ impl<'a> ReadCtx<'a> {
         self.rows(coll, query, Some(key), Shape::One)
     }
 
-    /// The primary keys a query selects (a `{query}` batch write), as rows.
-    pub fn list_keys(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
+    /// The primary keys a query selects among the items the caller may read
+    /// (a `{query}` batch write), as rows.
+    pub fn list_keys(&self, coll: &'a Collection, query: &Query) -> ApiResult<Compiled> {
         check_relational_depth(query, self.max_relational_depth)?;
         let mut b = SqlBuilder::new();
         let alias = b.alias();
-        let scope = Scope::table(coll, alias.clone());
-        let conditions = self.conditions(&mut b, &scope, query)?;
-        let order = self.order_by(&scope, &query.sort)?;
+        let scope = self.fctx().table_scope(&mut b, coll, &alias, "")?;
+        let mut conditions = self.conditions(&mut b, &scope, query)?;
+        conditions.extend(scope.rules().and_then(|r| r.row_predicate(&[])));
+        let order = self.order_by(&mut b, &scope, &query.sort)?;
         let limit = self.limit_clause(query)?;
         let sql = format!(
             "SELECT {} FROM {} AS {alias}{}{order}{limit}",
@@ -99,13 +115,13 @@ impl<'a> ReadCtx<'a> {
     }
 
     /// The first row in sort order as one object (a singleton's row).
-    pub fn item_first(&self, coll: &'a Collection, query: &Query) -> ApiResult<Statement> {
+    pub fn item_first(&self, coll: &'a Collection, query: &Query) -> ApiResult<Compiled> {
         check_relational_depth(query, self.max_relational_depth)?;
-        self.rows(coll, query, None, Shape::First).map(|p| p.statement)
+        self.rows(coll, query, None, Shape::First).map(|p| p.compiled)
     }
 
     /// A list restricted to some primary keys (the re-read after a write).
-    pub fn items_by_keys(&self, coll: &'a Collection, query: &Query, keys: &[Value]) -> ApiResult<Statement> {
+    pub fn items_by_keys(&self, coll: &'a Collection, query: &Query, keys: &[Value]) -> ApiResult<Compiled> {
         check_relational_depth(query, self.max_relational_depth)?;
         let mut q = query.clone();
         let ids: Vec<serde_json::Value> = keys.iter().map(Value::to_json).collect();
@@ -121,16 +137,18 @@ impl<'a> ReadCtx<'a> {
         q.offset = None;
         q.page = None;
         q.meta = Default::default();
-        self.rows(coll, &q, None, Shape::List).map(|p| p.statement)
+        self.rows(coll, &q, None, Shape::List).map(|p| p.compiled)
     }
 
     fn rows(&self, coll: &'a Collection, query: &Query, key: Option<Value>, shape: Shape) -> ApiResult<Plan> {
         let mut b = SqlBuilder::new();
-        let selection = select(self.schema, coll, query)?;
+        let selection = select(self.reader(), coll, query)?;
         let alias = b.alias();
-        let scope = Scope::table(coll, alias.clone());
-
+        // The inner select reads the table itself: its filter, search and
+        // sort see what the caller may read, and its rows are the visible ones.
+        let scope = self.fctx().table_scope(&mut b, coll, &alias, "")?;
         let mut conditions = self.conditions(&mut b, &scope, query)?;
+        conditions.extend(scope.rules().and_then(|r| r.row_predicate(&selection.field_names())));
         let mut key_slot = None;
         if let Some(key) = key {
             key_slot = Some(b.next_param_index());
@@ -138,25 +156,41 @@ impl<'a> ReadCtx<'a> {
         }
         let where_sql = where_clause(&conditions);
         // A sort is still checked on a point read, but one row needs no order.
-        let order = self.order_by(&scope, &query.sort)?;
+        let order = self.order_by(&mut b, &scope, &query.sort)?;
         let (order, limit) = match shape {
             Shape::List => (order, self.limit_clause(query)?),
             Shape::One => (String::new(), String::new()),
             Shape::First => (order, " LIMIT 1".to_string()),
         };
-        let inner = format!(
-            "SELECT {} FROM {} AS {alias}{where_sql}{order}{limit}",
-            select_columns(&alias, &selection.needed_columns()),
-            ident(&coll.name)
-        );
-        let object = self.object(&mut b, &selection, &alias)?;
+        // The outer select builds the JSON of the page's rows only; the
+        // rules' results travel from the inner select as flag columns.
+        let mut columns: Vec<String> =
+            selection.needed_columns().iter().map(|c| column(&alias, c)).collect();
+        let outer_rules = scope.rules().map(|rules| {
+            let mut flags = Vec::with_capacity(rules.case_sql.len());
+            for (i, sql) in rules.case_sql.iter().enumerate() {
+                flags.push(sql.as_ref().map(|sql| {
+                    let name = format!("__case{i}");
+                    columns.push(format!("{sql} AS {}", ident(&name)));
+                    column(&alias, &name)
+                }));
+            }
+            Rules { grant: rules.grant, case_sql: flags }
+        });
+        let outer = Scope::table(coll, alias.clone()).restricted(outer_rules);
+        let inner =
+            format!("SELECT {} FROM {} AS {alias}{where_sql}{order}{limit}", columns.join(", "), ident(&coll.name));
+        let object = self.object(&mut b, &selection, &outer)?;
         let data = match shape {
             Shape::List => format!("json_group_array({object})"),
             Shape::One | Shape::First => object,
         };
         let mut sql = format!("SELECT {data} AS {DATA_COLUMN}");
         if query.meta.total_count {
-            sql += &format!(", (SELECT count(*) FROM {}) AS {TOTAL_COUNT_COLUMN}", ident(&coll.name));
+            let visible = where_clause(
+                &scope.rules().and_then(|r| r.row_predicate(&selection.field_names())).into_iter().collect::<Vec<_>>(),
+            );
+            sql += &format!(", (SELECT count(*) FROM {} AS {alias}{visible}) AS {TOTAL_COUNT_COLUMN}", ident(&coll.name));
         }
         if query.meta.filter_count {
             // The same WHERE text: its alias and parameters are reused as is.
@@ -166,14 +200,14 @@ impl<'a> ReadCtx<'a> {
             );
         }
         sql += &format!(" FROM ({inner}) AS {alias}");
-        Ok(Plan { statement: b.finish(sql), key_slot })
+        Ok(Plan { compiled: b.finish(sql), key_slot })
     }
 
     /// `filter` and `search` of a query as WHERE conditions on `scope`.
     pub(super) fn conditions(&self, b: &mut SqlBuilder, scope: &Scope<'a>, query: &Query) -> ApiResult<Vec<String>> {
         let mut out = Vec::new();
         if let Some(filter) = &query.filter {
-            out.push(FilterCtx { schema: self.schema, now_ms: self.now_ms }.compile(b, scope, filter)?);
+            out.push(self.fctx().compile(b, scope, filter)?);
         }
         if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
             out.push(search_sql(b, scope, search));
@@ -182,7 +216,7 @@ impl<'a> ReadCtx<'a> {
     }
 
     /// ORDER BY for `sort`, with the primary key last so pages are stable.
-    pub(super) fn order_by(&self, scope: &Scope<'a>, sort: &[SortKey]) -> ApiResult<String> {
+    pub(super) fn order_by(&self, b: &mut SqlBuilder, scope: &Scope<'a>, sort: &[SortKey]) -> ApiResult<String> {
         let coll = scope.coll();
         let mut keys = Vec::new();
         let default_sort;
@@ -196,14 +230,14 @@ impl<'a> ReadCtx<'a> {
             sort
         };
         for s in sort {
-            let expr = path_expr(self.schema, scope, &s.path)?;
+            let expr = path_expr(&self.fctx(), b, scope, &s.path)?;
             keys.push(format!("{expr} {}", if s.descending { "DESC" } else { "ASC" }));
         }
         // The primary key breaks ties so pages are stable. It follows the last
         // key's direction, so an index on that key can be walked either way.
         if !sort.iter().any(|s| s.path == coll.primary_key) {
             let descending = sort.last().is_some_and(|s| s.descending);
-            let pk = scope.column_expr(&coll.primary_key);
+            let pk = scope.raw_column(&coll.primary_key);
             keys.push(format!("{pk} {}", if descending { "DESC" } else { "ASC" }));
         }
         Ok(format!(" ORDER BY {}", keys.join(", ")))
@@ -237,26 +271,33 @@ impl<'a> ReadCtx<'a> {
         Ok((limit, offset.max(0)))
     }
 
-    /// `json_object(...)` for one row of `sel`, reading columns of `alias`.
-    fn object(&self, b: &mut SqlBuilder, sel: &Selection<'a>, alias: &str) -> ApiResult<String> {
-        let scope = Scope::table(sel.coll, alias);
+    /// `json_object(...)` for one row of `sel`, read through `scope`.
+    fn object(&self, b: &mut SqlBuilder, sel: &Selection<'a>, scope: &Scope<'a>) -> ApiResult<String> {
+        let fctx = self.fctx();
         let mut pairs = Vec::with_capacity(sel.entries.len());
         for Entry { key, kind } in &sel.entries {
             let value = match kind {
-                EntryKind::Column(f) => shape_value(f, &column(alias, &f.name)),
-                EntryKind::Function(func, f) => call_sql(self.schema, &scope, *func, &f.name)?,
+                EntryKind::Column(f) => {
+                    let value = shape_value(f, &scope.column_expr(&f.name));
+                    // Concealed fields (a user's static token) show only to admins.
+                    if self.grants.is_some() && f.special.iter().any(|s| s == "conceal") {
+                        format!("CASE WHEN {value} IS NULL THEN NULL ELSE '**********' END")
+                    } else {
+                        value
+                    }
+                }
+                EntryKind::Function(func, f) => call_sql(&fctx, b, scope, *func, &f.name)?,
                 EntryKind::ManyToOne { field, related } => {
                     let Some((_, related_field)) = field.m2o() else {
                         continue;
                     };
                     let a = b.alias();
-                    let obj = self.object(b, related, &a)?;
-                    format!(
-                        "(SELECT {obj} FROM {} AS {a} WHERE {} = {})",
-                        ident(&related.coll.name),
-                        column(&a, related_field),
-                        column(alias, &field.name)
-                    )
+                    let related_scope = fctx.table_scope(b, related.coll, &a, &related.path)?;
+                    let obj = self.object(b, related, &related_scope)?;
+                    // The key as the caller sees it: no key, no related object.
+                    let mut conditions = vec![format!("{} = {}", column(&a, related_field), scope.column_expr(&field.name))];
+                    conditions.extend(related_scope.rules().and_then(|r| r.row_predicate(&related.field_names())));
+                    format!("(SELECT {obj} FROM {} AS {a} WHERE {})", ident(&related.coll.name), conditions.join(" AND "))
                 }
                 EntryKind::OneToMany { field, related, query } => {
                     // Each child's object is built inside the sub-select:
@@ -266,14 +307,17 @@ impl<'a> ReadCtx<'a> {
                     // against D1's expression depth limit (100). The JSON
                     // subtype does not cross the sub-select: json() restores it.
                     let a = b.alias();
-                    let obj = self.object(b, related, &a)?;
-                    let inner = self.children(b, &scope, field, related.coll, query, &a, &obj)?;
+                    let child = fctx.table_scope(b, related.coll, &a, &related.path)?;
+                    let obj = self.object(b, related, &child)?;
+                    let inner = self.children(b, scope, field, &child, query, &obj, &related.field_names())?;
                     format!("(SELECT json_group_array(json({CHILD_COLUMN})) FROM ({inner}))")
                 }
                 EntryKind::OneToManyKeys { field, related, query } => {
                     let a = b.alias();
-                    let pk = column(&a, &related.primary_key);
-                    let inner = self.children(b, &scope, field, related, query, &a, &pk)?;
+                    let path = scope.child_path(&field.name);
+                    let child = fctx.table_scope(b, related, &a, &path)?;
+                    let pk = child.raw_column(&related.primary_key);
+                    let inner = self.children(b, scope, field, &child, query, &pk, &[])?;
                     format!("(SELECT json_group_array({CHILD_COLUMN}) FROM ({inner}))")
                 }
             };
@@ -283,38 +327,43 @@ impl<'a> ReadCtx<'a> {
     }
 
     /// The SELECT of `value` (as CHILD_COLUMN) for each child of an o2m
-    /// field of the parent row in `parent`, with the `deep` sub-query's
-    /// filter, sort and limit; `value` reads the child's row as `alias`.
+    /// field of the parent row in `parent` that the caller may read, with
+    /// the `deep` sub-query's filter, sort and limit; `value` reads the
+    /// child's row through `child`.
     #[allow(clippy::too_many_arguments)]
     fn children(
         &self,
         b: &mut SqlBuilder,
         parent: &Scope<'a>,
         field: &Field,
-        child: &'a Collection,
+        child: &Scope<'a>,
         query: &Query,
-        alias: &str,
         value: &str,
+        requested: &[&str],
     ) -> ApiResult<String> {
         let Some(FieldRelation::OneToMany { related_field, sort_field, .. }) = &field.relation else {
             return Err(ApiError::internal("one-to-many field without relation"));
         };
-        let scope = Scope::table(child, alias);
-        let mut conditions =
-            vec![format!("{} = {}", column(alias, related_field), parent.column_expr(&parent.coll().primary_key))];
-        conditions.extend(self.conditions(b, &scope, query)?);
+        let alias = child.alias().to_string();
+        let mut conditions = vec![format!(
+            "{} = {}",
+            column(&alias, related_field),
+            parent.raw_column(&parent.coll().primary_key)
+        )];
+        conditions.extend(child.rules().and_then(|r| r.row_predicate(requested)));
+        conditions.extend(self.conditions(b, child, query)?);
         let mut sort = query.sort.clone();
         if sort.is_empty() {
             if let Some(s) = sort_field {
                 sort.push(SortKey { path: s.clone(), descending: false });
             }
         }
-        let order = self.order_by(&scope, &sort)?;
+        let order = self.order_by(b, child, &sort)?;
         // Directus applies the default limit to each parent's children too.
         let limit = self.limit_clause(query)?;
         Ok(format!(
             "SELECT {value} AS {CHILD_COLUMN} FROM {} AS {alias}{}{order}{limit}",
-            ident(&child.name),
+            ident(&child.coll().name),
             where_clause(&conditions),
         ))
     }
@@ -351,10 +400,6 @@ pub(super) fn where_clause(conditions: &[String]) -> String {
     }
 }
 
-fn select_columns(alias: &str, cols: &[&str]) -> String {
-    cols.iter().map(|c| column(alias, c)).collect::<Vec<_>>().join(", ")
-}
-
 /// A column's value as Directus returns it for the field's type.
 pub(super) fn shape_value(f: &Field, e: &str) -> String {
     match f.field_type {
@@ -372,16 +417,16 @@ pub(super) fn shape_value(f: &Field, e: &str) -> String {
     }
 }
 
-/// Directus `search`: case-insensitive substring over text fields, equality
-/// over numeric fields when the term is a number, and over uuid fields when
-/// it looks like a uuid.
+/// Directus `search`: case-insensitive substring over the text fields the
+/// caller may read, equality over numeric fields when the term is a number,
+/// and over uuid fields when it looks like a uuid.
 fn search_sql(b: &mut SqlBuilder, scope: &Scope, term: &str) -> String {
     let coll = scope.coll();
     let p = b.param(term.to_string());
     let number = term.trim().parse::<f64>().ok().filter(|f| f.is_finite());
     let is_uuid = term.len() == 36 && term.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
     let mut parts = Vec::new();
-    for f in coll.columns() {
+    for f in coll.columns().filter(|f| scope.field(&f.name).is_ok()) {
         let e = scope.column_expr(&f.name);
         match f.field_type {
             t if t.is_textual() => parts.push(format!("instr(lower({e}), lower({p})) > 0")),
@@ -397,14 +442,20 @@ fn search_sql(b: &mut SqlBuilder, scope: &Scope, term: &str) -> String {
     }
 }
 
-/// The m2o path of `groupBy`/`sort` entries resolved to SQL.
-pub(super) fn path_expr<'a>(schema: &'a SchemaSnapshot, scope: &Scope<'a>, path: &str) -> ApiResult<String> {
+/// The m2o path of `groupBy`/`sort` entries resolved to SQL, as the caller
+/// may read it.
+pub(super) fn path_expr<'a>(
+    fctx: &FilterCtx<'a>,
+    b: &mut SqlBuilder,
+    scope: &Scope<'a>,
+    path: &str,
+) -> ApiResult<String> {
     if let Some((func, arg)) = parse_call(path)? {
         // Functions over an m2o path: `year(author.birth_date)`.
-        let (owner, f) = resolve_path(schema, scope, arg)?;
-        return call_sql(schema, &owner, func, &f.name);
+        let (owner, f) = fctx.resolve_path(b, scope, arg)?;
+        return call_sql(fctx, b, &owner, func, &f.name);
     }
-    let (owner, f) = resolve_path(schema, scope, path)?;
+    let (owner, f) = fctx.resolve_path(b, scope, path)?;
     if f.is_alias() {
         return Err(ApiError::invalid_query(format!("\"{path}\" is a one-to-many field and cannot be used here")));
     }

@@ -2,7 +2,8 @@
 //! of what each level of the response holds.
 
 use super::functions::{output_name, parse_call, Func};
-use super::scope::{field, unknown_field};
+use super::scope::{forbidden_collection, forbidden_field};
+use crate::access::{Action, FieldSet, PolicyGrants};
 use crate::error::{ApiError, ApiResult};
 use crate::query::Query;
 use crate::schema::{Collection, Field, FieldRelation, SchemaSnapshot};
@@ -12,6 +13,8 @@ use crate::schema::{Collection, Field, FieldRelation, SchemaSnapshot};
 pub struct Selection<'a> {
     pub coll: &'a Collection,
     pub entries: Vec<Entry<'a>>,
+    /// The relational path of this level from the root (`""` at the root).
+    pub path: String,
 }
 
 /// One key of a response object.
@@ -43,14 +46,33 @@ struct Path<'p> {
     from_wildcard: bool,
 }
 
-/// Resolves a query's `fields` against `coll`.
-pub fn select<'a>(schema: &'a SchemaSnapshot, coll: &'a Collection, query: &Query) -> ApiResult<Selection<'a>> {
+/// Who reads: the caller's grants (`None`: everything) and the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader<'a> {
+    pub schema: &'a SchemaSnapshot,
+    pub grants: Option<&'a PolicyGrants>,
+}
+
+impl<'a> Reader<'a> {
+    /// The fields of `coll` the caller may read; `None` when the collection
+    /// is not readable at all.
+    fn readable(&self, coll: &Collection) -> Option<Option<&'a FieldSet>> {
+        match self.grants {
+            None => Some(None),
+            Some(g) => g.get(&coll.name, Action::Read).map(|grant| Some(&grant.fields)),
+        }
+    }
+}
+
+/// Resolves a query's `fields` against `coll`, as the caller may read them:
+/// `*` means the readable fields; naming another is FORBIDDEN.
+pub fn select<'a>(reader: Reader<'a>, coll: &'a Collection, query: &Query) -> ApiResult<Selection<'a>> {
     let requested: Vec<String> = match &query.fields {
         Some(f) if !f.is_empty() => f.clone(),
         _ => vec!["*".to_string()],
     };
     let paths = requested.iter().map(|p| Path { segments: p.split('.').collect(), from_wildcard: false }).collect();
-    select_paths(schema, coll, paths, query)
+    select_paths(reader, coll, paths, query, "")
 }
 
 /// Requested first segments with their sub-paths and whether only
@@ -74,18 +96,21 @@ fn add_head<'p>(heads: &mut Heads<'p>, name: &str, rest: Path<'p>) {
 }
 
 fn select_paths<'a>(
-    schema: &'a SchemaSnapshot,
+    reader: Reader<'a>,
     coll: &'a Collection,
     paths: Vec<Path>,
     query: &Query,
+    path: &str,
 ) -> ApiResult<Selection<'a>> {
+    let readable = reader.readable(coll).ok_or_else(|| forbidden_collection(&coll.name, path))?;
+    let may_read = |name: &str| readable.is_none_or(|f| f.contains(name));
     let mut heads: Heads = Vec::new();
     for p in paths {
         let Some((&head, rest)) = p.segments.split_first() else {
             continue;
         };
         if head == "*" {
-            for f in coll.fields.iter().filter(|f| !f.derived) {
+            for f in coll.fields.iter().filter(|f| !f.derived && may_read(&f.name)) {
                 add_head(&mut heads, &f.name, Path { segments: rest.to_vec(), from_wildcard: true });
             }
             // Aliases are part of "everything" too.
@@ -97,52 +122,70 @@ fn select_paths<'a>(
         }
     }
 
+    let child_path = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
     let mut entries = Vec::new();
     for (key, sub_paths, only_wildcard) in heads {
         let target = query.alias.get(&key).cloned().unwrap_or_else(|| key.clone());
         if let Some((func, arg)) = parse_call(&target)? {
             // An unaliased function is keyed like Directus: `date_year`.
             let key = if key == target { output_name(&key) } else { key };
-            entries.push(Entry { key, kind: EntryKind::Function(func, field(coll, arg)?) });
+            let f = coll.field(arg).filter(|_| may_read(arg)).ok_or_else(|| forbidden_field(coll, arg, path))?;
+            entries.push(Entry { key, kind: EntryKind::Function(func, f) });
             continue;
         }
-        let f = match coll.field(&target) {
+        let f = match coll.field(&target).filter(|f| may_read(&f.name)) {
             Some(f) => f,
             None if only_wildcard => continue,
-            None => return Err(unknown_field(coll, &target)),
+            None => return Err(forbidden_field(coll, &target, path)),
         };
-        let kind = match (&f.relation, sub_paths.is_empty()) {
-            (Some(FieldRelation::ManyToOne { related_collection, .. }), false) => {
-                let related = related_coll(schema, related_collection)?;
-                let sub = query.deep.get(&key).cloned().unwrap_or_default();
-                EntryKind::ManyToOne { field: f, related: select_paths(schema, related, sub_paths, &sub)? }
+        let related = match &f.relation {
+            Some(FieldRelation::ManyToOne { related_collection, .. }) if !sub_paths.is_empty() => {
+                Some(related_coll(reader.schema, related_collection)?)
             }
-            (Some(FieldRelation::OneToMany { related_collection, .. }), no_sub_paths) => {
-                let related = related_coll(schema, related_collection)?;
+            Some(FieldRelation::OneToMany { related_collection, .. }) => {
+                Some(related_coll(reader.schema, related_collection)?)
+            }
+            _ => None,
+        };
+        // A relation into a collection the caller may not read is left out
+        // of wildcards, and refused when named.
+        if let Some(related) = related {
+            if reader.readable(related).is_none() {
+                if only_wildcard {
+                    continue;
+                }
+                return Err(forbidden_collection(&related.name, &child_path(&key)));
+            }
+        }
+        let kind = match (&f.relation, related) {
+            (Some(FieldRelation::ManyToOne { .. }), Some(related)) => {
                 let sub = query.deep.get(&key).cloned().unwrap_or_default();
-                if !no_sub_paths {
+                EntryKind::ManyToOne {
+                    field: f,
+                    related: select_paths(reader, related, sub_paths, &sub, &child_path(&key))?,
+                }
+            }
+            (Some(FieldRelation::OneToMany { .. }), Some(related)) => {
+                let sub = query.deep.get(&key).cloned().unwrap_or_default();
+                if !sub_paths.is_empty() {
                     EntryKind::OneToMany {
                         field: f,
-                        related: select_paths(schema, related, sub_paths, &sub)?,
+                        related: select_paths(reader, related, sub_paths, &sub, &child_path(&key))?,
                         query: sub,
                     }
                 } else {
                     EntryKind::OneToManyKeys { field: f, related, query: sub }
                 }
             }
-            (_, true) => EntryKind::Column(f),
-            (_, false) => {
-                if sub_paths.iter().all(|p| p.from_wildcard) {
-                    EntryKind::Column(f)
-                } else {
-                    let path = format!("{key}.{}", sub_paths[0].segments.join("."));
-                    return Err(unknown_field(coll, &path));
-                }
+            _ if sub_paths.is_empty() || sub_paths.iter().all(|p| p.from_wildcard) => EntryKind::Column(f),
+            _ => {
+                let sub = format!("{key}.{}", sub_paths[0].segments.join("."));
+                return Err(forbidden_field(coll, &sub, path));
             }
         };
         entries.push(Entry { key, kind });
     }
-    Ok(Selection { coll, entries })
+    Ok(Selection { coll, entries, path: path.to_string() })
 }
 
 fn related_coll<'a>(schema: &'a SchemaSnapshot, name: &str) -> ApiResult<&'a Collection> {
@@ -150,6 +193,21 @@ fn related_coll<'a>(schema: &'a SchemaSnapshot, name: &str) -> ApiResult<&'a Col
 }
 
 impl<'a> Selection<'a> {
+    /// The names of the fields this level reads (which decides the item
+    /// rules that apply to its rows).
+    pub fn field_names(&self) -> Vec<&'a str> {
+        self.entries
+            .iter()
+            .map(|e| match &e.kind {
+                EntryKind::Column(f)
+                | EntryKind::Function(_, f)
+                | EntryKind::ManyToOne { field: f, .. }
+                | EntryKind::OneToMany { field: f, .. }
+                | EntryKind::OneToManyKeys { field: f, .. } => f.name.as_str(),
+            })
+            .collect()
+    }
+
     /// Columns of this level's row that the response expressions read.
     pub fn needed_columns(&self) -> Vec<&'a str> {
         let mut cols: Vec<&'a str> = vec![self.coll.primary_key.as_str()];

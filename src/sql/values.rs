@@ -2,7 +2,8 @@
 //! parameters for filters, typed values for writes.
 
 use super::builder::SqlBuilder;
-use super::time::{iso_from_millis, parse_now};
+use super::time::parse_now;
+use super::vars::Slot;
 use crate::db::Value;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{Field, FieldType};
@@ -44,8 +45,8 @@ pub fn text(v: &Json) -> String {
 }
 
 /// SQL expression for a filter value compared against `field`: a bound
-/// parameter, cast to the field's type. `$NOW` becomes the host's time.
-pub fn filter_value(b: &mut SqlBuilder, field: &Field, v: &Json, now_ms: i64) -> ApiResult<String> {
+/// parameter, cast to the field's type. `$NOW` is the request's time (a slot).
+pub fn filter_value(b: &mut SqlBuilder, field: &Field, v: &Json) -> ApiResult<String> {
     if v.is_null() {
         return Ok("NULL".into());
     }
@@ -64,7 +65,7 @@ pub fn filter_value(b: &mut SqlBuilder, field: &Field, v: &Json, now_ms: i64) ->
         let fmt = temporal_format(ty);
         return Ok(match parse_now(&s) {
             Some(mods) => {
-                let mut args = vec![b.param(iso_from_millis(now_ms))];
+                let mut args = vec![b.slot(Slot::Now)];
                 for m in mods? {
                     args.push(b.param(m));
                 }

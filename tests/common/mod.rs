@@ -12,10 +12,39 @@ use serde_json::Value;
 use std::sync::OnceLock;
 
 /// A running server and its base URL.
+#[derive(Clone)]
 pub struct Server {
     pub base: String,
     pub db_path: String,
+    /// Sent as `Authorization: Bearer` with every request (None: anonymous).
+    pub token: Option<String>,
 }
+
+/// The demo admin's static token and password in every test database.
+pub const ADMIN_TOKEN: &str = "rectus-test-admin-token";
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "Adm1n-pass-123";
+/// The SECRET test servers sign tokens with (the edge worker's too).
+pub const SECRET: &str = "rectus-test-secret";
+
+/// Flags every test server gets: known credentials and secret, cheap password
+/// hashing and a short login stall, so tests stay fast.
+pub const TEST_FLAGS: &[&str] = &[
+    "--admin-token",
+    ADMIN_TOKEN,
+    "--admin-password",
+    ADMIN_PASSWORD,
+    "--secret",
+    SECRET,
+    "--hash-memory-cost",
+    "64",
+    "--hash-time-cost",
+    "1",
+    "--hash-parallelism",
+    "1",
+    "--login-stall-time",
+    "20",
+];
 
 /// Articles in the test data set.
 pub const ARTICLES: u64 = 300;
@@ -27,6 +56,7 @@ pub fn shared() -> &'static Server {
         Ok(url) => Server {
             base: url.trim_end_matches('/').to_string(),
             db_path: std::env::var("RECTUS_TEST_DB").expect("RECTUS_TEST_DB names the database RECTUS_TEST_URL serves"),
+            token: Some(ADMIN_TOKEN.to_string()),
         },
         Err(_) => {
             start(&format!("shared-{}", std::process::id()), &["--demo", "--demo-articles", &ARTICLES.to_string()])
@@ -43,28 +73,40 @@ pub fn music() -> &'static Server {
         Ok(url) => Server {
             base: url.trim_end_matches('/').to_string(),
             db_path: std::env::var("RECTUS_TEST_MUSIC_DB").expect("RECTUS_TEST_MUSIC_DB names the music database"),
+            token: None,
         },
-        Err(_) => serve_file(&music_db(&format!("music-{}", std::process::id()), MUSIC_TRACKS), &[]),
+        Err(_) => serve_file(&music_db(&format!("music-{}", std::process::id()), MUSIC_TRACKS), &[]).anonymous(),
     })
 }
 
 /// Tracks in the test music store.
 pub const MUSIC_TRACKS: u64 = 600;
 
-/// A new music-store database file named after `tag`, with `tracks` tracks.
+/// A new music-store database file named after `tag`, with `tracks`
+/// tracks, bootstrapped as `rectus demo --set music` makes it (public read).
 pub fn music_db(tag: &str, tracks: u64) -> String {
     let path = fresh_path(tag);
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
-        let db = libsql::Builder::new_local(&path).build().await.expect("create db");
-        let conn = db.connect().expect("connect");
-        let size = rectus::fixtures::music::MusicSize { tracks };
-        let tables = rectus::fixtures::music::tables(&size);
-        rectus::fixtures::load_tables(&conn, &[rectus::fixtures::music::SCHEMA_SQL], tables, &mut |_, _, _| {})
+        rectus::native::demo::create(&path, rectus::native::cli::DataSet::Music, tracks, &admin_args(), cheap_hash())
             .await
-            .expect("load the music store");
+            .expect("create the music store");
     });
     path
+}
+
+/// The test admin's credentials, as the CLI would parse them.
+pub fn admin_args() -> rectus::native::cli::AdminArgs {
+    rectus::native::cli::AdminArgs {
+        admin_email: ADMIN_EMAIL.to_string(),
+        admin_password: Some(ADMIN_PASSWORD.to_string()),
+        admin_token: Some(ADMIN_TOKEN.to_string()),
+    }
+}
+
+/// argon2 parameters cheap enough for tests.
+pub fn cheap_hash() -> rectus::auth::password::HashParams {
+    rectus::auth::password::HashParams { memory_kib: 64, iterations: 1, parallelism: 1 }
 }
 
 /// A path for a new database file named after `tag`, with no file there yet.
@@ -89,6 +131,7 @@ pub fn start(tag: &str, extra: &[&str]) -> Server {
 pub fn serve_file(db_path: &str, extra: &[&str]) -> Server {
     let db_path = db_path.to_string();
     let mut argv = vec!["rectus", "serve", "--db", &db_path, "--port", "0", "--schema-poll-seconds", "1"];
+    argv.extend_from_slice(TEST_FLAGS);
     argv.extend_from_slice(extra);
     let Command::Serve(args) = <Cli as clap::Parser>::parse_from(argv).command else { unreachable!() };
     let (tx, rx) = std::sync::mpsc::channel();
@@ -101,7 +144,7 @@ pub fn serve_file(db_path: &str, extra: &[&str]) -> Server {
         });
     });
     let addr = rx.recv().expect("server address");
-    Server { base: format!("http://{addr}"), db_path }
+    Server { base: format!("http://{addr}"), db_path, token: Some(ADMIN_TOKEN.to_string()) }
 }
 
 /// A response: status, content type and body.
@@ -140,9 +183,22 @@ fn client() -> &'static reqwest::blocking::Client {
 }
 
 impl Server {
+    /// The same server, asked without credentials.
+    pub fn anonymous(&self) -> Server {
+        Server { token: None, ..self.clone() }
+    }
+
+    /// The same server, asked with `token` (a static token or a JWT).
+    pub fn as_token(&self, token: &str) -> Server {
+        Server { token: Some(token.to_string()), ..self.clone() }
+    }
+
     pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = client().request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b.to_string());
         }
@@ -155,12 +211,11 @@ impl Server {
     pub fn raw(&self, method: &str, path: &str, content_type: &str, body: &str) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let own = reqwest::blocking::Client::builder().pool_max_idle_per_host(0).build().expect("client");
-        let resp = own
-            .request(method, format!("{}{path}", self.base))
-            .header("content-type", content_type)
-            .body(body.to_string())
-            .send()
-            .expect("request reaches the server");
+        let mut req = own.request(method, format!("{}{path}", self.base)).header("content-type", content_type);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.body(body.to_string()).send().expect("request reaches the server");
         reply(resp)
     }
     pub fn get(&self, path: &str) -> Reply {

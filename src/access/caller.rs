@@ -1,0 +1,67 @@
+//! Who a request comes from, once authenticated: their user, role tree and
+//! policies, and the grants those policies compile to.
+
+use super::grants::PolicyGrants;
+use super::snapshot::{AccessSnapshot, PolicySet};
+use crate::sql::RequestVars;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// The accountability of one request (Directus's term).
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub user: Option<String>,
+    pub role: Option<String>,
+    /// The role and its ancestors, root first.
+    pub roles: Vec<String>,
+    pub policies: PolicySet,
+    /// What the policies grant; `None` for admins, who may do everything.
+    pub grants: Option<Arc<PolicyGrants>>,
+    /// The refresh token of the session the access token belongs to.
+    pub session: Option<String>,
+}
+
+impl Caller {
+    /// Full access, for work rectus does itself (bootstrap, re-reads of
+    /// system rows it wrote).
+    pub fn admin() -> Self {
+        Caller { policies: PolicySet { admin: true, app: true, ..PolicySet::default() }, ..Caller::default() }
+    }
+
+    /// A caller with `user` and `role`, their policies resolved in `access`.
+    pub fn resolve(access: &AccessSnapshot, user: Option<String>, role: Option<String>, ip: Option<IpAddr>) -> Self {
+        let roles = access.role_tree(role.as_deref());
+        let policies = access.policy_set(user.as_deref(), &roles, ip);
+        let grants = if policies.admin { None } else { Some(access.grants(&policies)) };
+        Caller { user, role, roles, policies, grants, session: None }
+    }
+
+    /// An anonymous request: the public policies.
+    pub fn anonymous(access: &AccessSnapshot, ip: Option<IpAddr>) -> Self {
+        Caller::resolve(access, None, None, ip)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.grants.is_none()
+    }
+
+    /// The values of `$CURRENT_USER` and friends for this request.
+    pub fn vars(&self, now_ms: i64) -> RequestVars {
+        RequestVars {
+            now_ms,
+            user: self.user.clone(),
+            role: self.role.clone(),
+            roles: self.roles.clone(),
+            policies: self.policies.policies.clone(),
+        }
+    }
+
+    /// What a compiled plan depends on: the grants (not the user, whose
+    /// values are bound per request).
+    pub fn plan_key(&self) -> String {
+        if self.is_admin() {
+            return "admin".to_string();
+        }
+        format!("{}{}", self.policies.policies.join(","), if self.policies.app { "+app" } else { "" })
+    }
+}
