@@ -164,7 +164,8 @@ async fn compare(db: &str, scenarios: &[Scenario], max_id: u64, settings: &Setti
     let mut rows = Vec::new();
     for (i, sc) in scenarios.iter().enumerate() {
         let r = wrk(&rectus.base, sc.url, max_id, settings.seconds, settings.connections, None, token);
-        let b = wrk(&baseline.base, &format!("/{i}/{{id}}"), max_id, settings.seconds, settings.connections, None, None);
+        let b =
+            wrk(&baseline.base, &format!("/{i}/{{id}}"), max_id, settings.seconds, settings.connections, None, None);
         let a = direct::ops_per_second(db, &statements[i], max_id, Duration::from_secs(settings.seconds.min(3))).await;
         assert_eq!(r.errors, 0, "{}: {} failed requests", sc.name, r.errors);
         println!(

@@ -17,7 +17,12 @@ pub trait Host: crate::db::MaybeSendSync {
     fn sleep(&self, ms: u64) -> BoxFuture<'static, ()>;
     /// Hashes a password (argon2 is expensive: natively it runs off the
     /// threads that serve requests).
-    fn hash_password(&self, password: String, salt: [u8; 16], params: HashParams) -> BoxFuture<'static, Result<String, String>>;
+    fn hash_password(
+        &self,
+        password: String,
+        salt: [u8; 16],
+        params: HashParams,
+    ) -> BoxFuture<'static, Result<String, String>>;
     /// Checks a password against a PHC hash, likewise off the request threads.
     fn verify_password(&self, hash: String, password: String) -> BoxFuture<'static, bool>;
 }

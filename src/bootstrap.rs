@@ -73,7 +73,12 @@ pub async fn bootstrap(driver: &dyn Driver, host: &dyn Host, seed: &AdminSeed, h
 
 /// The Administrator role and policy, the public policy, settings and the
 /// first admin user, in one transaction.
-async fn seed_admin(driver: &dyn Driver, host: &dyn Host, seed: &AdminSeed, hash: HashParams) -> DbResult<CreatedAdmin> {
+async fn seed_admin(
+    driver: &dyn Driver,
+    host: &dyn Host,
+    seed: &AdminSeed,
+    hash: HashParams,
+) -> DbResult<CreatedAdmin> {
     let (role, admin_policy, public_policy, user) =
         (random::uuid_v4(host), random::uuid_v4(host), random::uuid_v4(host), random::uuid_v4(host));
     let generated_password = seed.password.is_none().then(|| random::token(host, 16));
@@ -114,7 +119,13 @@ async fn seed_admin(driver: &dyn Driver, host: &dyn Host, seed: &AdminSeed, hash
         statements.push(Statement::new("INSERT INTO directus_settings (project_name) VALUES ('rectus')"));
     }
     run(driver, &statements).await?;
-    Ok(CreatedAdmin { id: user, email: seed.email.clone(), generated_password, token: seed.token.clone(), public_policy })
+    Ok(CreatedAdmin {
+        id: user,
+        email: seed.email.clone(),
+        generated_password,
+        token: seed.token.clone(),
+        public_policy,
+    })
 }
 
 /// Runs statements in one transaction.

@@ -91,8 +91,9 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
-    /// Extra keys for `extensions` (e.g. `collection`, `field`, `reason`).
-    pub extensions: Map<String, Value>,
+    /// Extra keys for `extensions` (e.g. `collection`, `field`, `reason`);
+    /// boxed to keep `Result<_, ApiError>` small on the success path.
+    pub extensions: Box<Map<String, Value>>,
     /// Further errors answered in the same response (Directus lists every
     /// failed validation rule, each as its own error object).
     pub more: Vec<ApiError>,
@@ -100,7 +101,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), extensions: Map::new(), more: Vec::new() }
+        ApiError { code, message: message.into(), extensions: Box::default(), more: Vec::new() }
     }
 
     /// Adds one key to `extensions`.
@@ -191,7 +192,7 @@ impl ApiError {
 
     /// `{"message": ..., "extensions": {..., "code": ...}}`; Directus puts `code` last.
     fn error_object(&self) -> Value {
-        let mut ext = self.extensions.clone();
+        let mut ext = (*self.extensions).clone();
         ext.insert("code".into(), json!(self.code.as_str()));
         json!({ "message": self.message, "extensions": ext })
     }

@@ -77,8 +77,10 @@ pub fn verify(secret: &[u8], token: &str, now_ms: i64) -> Result<AccessClaims, T
     let untrusted = UntrustedToken::new(token).map_err(|_| TokenError::Invalid)?;
     // Any failure is INVALID_TOKEN: a bad signature, another algorithm
     // (`none` included), or claims without `role`, `app_access` or `admin_access`.
-    let verified =
-        Hs256.validator::<AccessClaims>(&Hs256Key::new(secret)).validate(&untrusted).map_err(|_| TokenError::Invalid)?;
+    let verified = Hs256
+        .validator::<AccessClaims>(&Hs256Key::new(secret))
+        .validate(&untrusted)
+        .map_err(|_| TokenError::Invalid)?;
     let claims = verified.claims();
     let now = timestamp(now_ms);
     if claims.not_before.is_some_and(|nbf| Some(nbf) > now) {
@@ -145,7 +147,12 @@ mod tests {
         let token = sign(SECRET, claims(), NOW, 900_000);
         let parts: Vec<&str> = token.split('.').collect();
         // Tampered claims keep the old signature.
-        let tampered = format!("{}.{}.{}", parts[0], b64(r#"{"id":"x","role":null,"app_access":true,"admin_access":true,"iss":"directus"}"#), parts[2]);
+        let tampered = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(r#"{"id":"x","role":null,"app_access":true,"admin_access":true,"iss":"directus"}"#),
+            parts[2]
+        );
         assert_eq!(verify(SECRET, &tampered, NOW), Err(TokenError::Invalid));
         // alg: none with an empty signature.
         let none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);

@@ -60,7 +60,8 @@ mod tests {
     #[test]
     fn verifies_a_hash_directus_wrote() {
         // Directus 12.4's bootstrap hash of "Adm1n-pass-123" (m=65536, t=3, p=4).
-        let directus = "$argon2id$v=19$m=65536,t=3,p=4$nafwOtAjPsqY9anXztLiYg$R1H9NJUxQ/TUIXWqIBZvdZs/sncp7OCxcLvmtq3kE1I";
+        let directus =
+            "$argon2id$v=19$m=65536,t=3,p=4$nafwOtAjPsqY9anXztLiYg$R1H9NJUxQ/TUIXWqIBZvdZs/sncp7OCxcLvmtq3kE1I";
         assert!(verify(directus, "Adm1n-pass-123"));
         assert!(!verify(directus, "Adm1n-pass-124"));
     }

@@ -21,11 +21,15 @@ pub struct ClientIp(pub IpAddr);
 /// rectus's back (not through its API) stops working within this time.
 pub const STATIC_TOKEN_TTL_MS: i64 = 10_000;
 
+/// A static token's user and role (`None`: no active user holds it), and
+/// when that was looked up.
+type TokenEntry = (Option<(String, Option<String>)>, i64);
+
 /// Static tokens recently looked up, by their SHA-256 (the cache never
 /// holds a token itself).
 #[derive(Default)]
 pub struct StaticTokenCache {
-    users: Mutex<HashMap<[u8; 32], (Option<(String, Option<String>)>, i64)>>,
+    users: Mutex<HashMap<[u8; 32], TokenEntry>>,
 }
 
 impl StaticTokenCache {
@@ -33,7 +37,7 @@ impl StaticTokenCache {
         self.lock().clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], (Option<(String, Option<String>)>, i64)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], TokenEntry>> {
         self.users.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -222,7 +222,14 @@ pub fn session_of(app: &App, jwt_text: &str) -> ApiResult<Option<String>> {
 
 /// The access token for a user, with Directus's claims; its flags come
 /// from the user's policies now.
-fn tokens(app: &App, user: &str, role: Option<String>, session: Option<String>, refresh: String, ip: Option<IpAddr>) -> Tokens {
+fn tokens(
+    app: &App,
+    user: &str,
+    role: Option<String>,
+    session: Option<String>,
+    refresh: String,
+    ip: Option<IpAddr>,
+) -> Tokens {
     let caller = Caller::resolve(&app.access(), Some(user.to_string()), role.clone(), ip);
     let auth = &app.config.auth;
     let ttl = if session.is_some() { auth.session_cookie_ttl_ms } else { auth.access_token_ttl_ms };
@@ -234,7 +241,11 @@ fn tokens(app: &App, user: &str, role: Option<String>, session: Option<String>, 
         session,
         iss: None,
     };
-    Tokens { access_token: jwt::sign(&auth.secret, claims, app.host.now_ms(), ttl), refresh_token: refresh, expires_ms: ttl }
+    Tokens {
+        access_token: jwt::sign(&auth.secret, claims, app.host.now_ms(), ttl),
+        refresh_token: refresh,
+        expires_ms: ttl,
+    }
 }
 
 async fn find_user(app: &App, email: &str) -> ApiResult<Option<UserRow>> {
@@ -257,10 +268,8 @@ async fn find_user(app: &App, email: &str) -> ApiResult<Option<UserRow>> {
 
 /// Failed logins of `user` since their last success.
 async fn failures(app: &App, user: &str) -> ApiResult<i64> {
-    let stmt = Statement::with_params(
-        r#"SELECT failures FROM rectus_login_failures WHERE "user" = ?1"#,
-        vec![user.into()],
-    );
+    let stmt =
+        Statement::with_params(r#"SELECT failures FROM rectus_login_failures WHERE "user" = ?1"#, vec![user.into()]);
     Ok(app.driver.query(&stmt).await.map_err(db_error)?.scalar().and_then(Value::as_i64).unwrap_or(0))
 }
 

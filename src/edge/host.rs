@@ -22,7 +22,12 @@ impl Host for WorkerHost {
         Box::pin(worker::Delay::from(std::time::Duration::from_millis(ms)))
     }
 
-    fn hash_password(&self, password: String, salt: [u8; 16], params: HashParams) -> BoxFuture<'static, Result<String, String>> {
+    fn hash_password(
+        &self,
+        password: String,
+        salt: [u8; 16],
+        params: HashParams,
+    ) -> BoxFuture<'static, Result<String, String>> {
         Box::pin(async move { password::hash(&password, &salt, params) })
     }
 

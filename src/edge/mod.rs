@@ -79,7 +79,8 @@ async fn current_app(env: &Env) -> Result<Rc<App>> {
 
 /// API settings from the worker's vars and secrets (Directus's names).
 pub(super) fn config_from(env: &Env) -> Config {
-    let var = |name: &str| env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|v| v.to_string()));
+    let var =
+        |name: &str| env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|v| v.to_string()));
     let mut config = Config::default();
     config.auth.secret = match var("SECRET") {
         Some(s) => s.into_bytes(),

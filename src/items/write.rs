@@ -271,10 +271,7 @@ impl<'a> Writer<'a> {
             Some(grants) => {
                 // The grants outlive the writer: they belong to the caller.
                 let grants: &'a crate::access::PolicyGrants = grants;
-                grants
-                    .get(&coll.name, action)
-                    .map(Some)
-                    .ok_or_else(|| crate::sql::forbidden_collection(&coll.name, ""))
+                grants.get(&coll.name, action).map(Some).ok_or_else(|| crate::sql::forbidden_collection(&coll.name, ""))
             }
         }
     }
@@ -319,7 +316,11 @@ impl<'a> Writer<'a> {
         merged.extend(payload.iter().map(|(k, v)| (k.clone(), v.clone())));
         let mut failures = Vec::new();
         for rule in &grant.validations {
-            failures.extend(crate::access::validate::validate_payload(&substitute(rule, &self.vars), &merged, &self.nested));
+            failures.extend(crate::access::validate::validate_payload(
+                &substitute(rule, &self.vars),
+                &merged,
+                &self.nested,
+            ));
         }
         crate::access::validate::into_result(failures)?;
         Ok(merged)
@@ -612,7 +613,6 @@ impl<'a> Writer<'a> {
         self.tx.execute(&s).await.map_err(db_error)?;
         Ok(())
     }
-
 }
 
 /// A payload value as its column stores it; a `hash` field's plain text is

@@ -163,7 +163,6 @@ pub struct ServeArgs {
     pub hash: HashArgs,
 }
 
-
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// The SQLite file to create (must not exist yet).

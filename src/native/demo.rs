@@ -15,7 +15,11 @@ use std::time::Instant;
 /// the comments of published articles, authors' names, and the rest of the
 /// catalogue and signage feed.
 const CMS_PUBLIC: &[(&str, &str, Option<&str>)] = &[
-    ("articles", "*", Some(r#"{"status":{"_eq":"published"}}"#)),
+    (
+        "articles",
+        "id,title,slug,status,body,author,category,published_at,publish_time,updated_at,views,word_count,rating,price,featured,metadata,keywords,uuid,tags,comments",
+        Some(r#"{"status":{"_eq":"published"}}"#),
+    ),
     ("comments", "*", Some(r#"{"article":{"status":{"_eq":"published"}}}"#)),
     ("authors", "id,name,country", None),
     ("categories", "*", None),
@@ -28,8 +32,18 @@ const CMS_PUBLIC: &[(&str, &str, Option<&str>)] = &[
 ];
 
 /// The music store is read-only public data.
-const MUSIC_PUBLIC: &[&str] =
-    &["artist", "album", "genre", "media_type", "track", "customer", "invoice", "invoiceline", "playlist", "playlist_track"];
+const MUSIC_PUBLIC: &[&str] = &[
+    "artist",
+    "album",
+    "genre",
+    "media_type",
+    "track",
+    "customer",
+    "invoice",
+    "invoiceline",
+    "playlist",
+    "playlist_track",
+];
 
 /// Creates the data set `set` in a new file at `path` and reports the admin.
 pub async fn create(
@@ -40,7 +54,8 @@ pub async fn create(
     hash: HashParams,
 ) -> anyhow_like::Result<CreatedAdmin> {
     let started = Instant::now();
-    let driver = LibsqlDriver::open(path, &Default::default()).await.map_err(|e| format!("cannot create {path}: {e}"))?;
+    let driver =
+        LibsqlDriver::open(path, &Default::default()).await.map_err(|e| format!("cannot create {path}: {e}"))?;
     // A demo admin gets a static token too, so curl can write at once.
     let token = admin.admin_token.clone().or_else(|| Some(crate::auth::random::token(&SystemHost, 32)));
     let seed = AdminSeed { email: admin.admin_email.clone(), password: admin.admin_password.clone(), token };

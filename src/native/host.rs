@@ -24,7 +24,12 @@ impl Host for SystemHost {
         Box::pin(tokio::time::sleep(std::time::Duration::from_millis(ms)))
     }
 
-    fn hash_password(&self, password: String, salt: [u8; 16], params: HashParams) -> BoxFuture<'static, Result<String, String>> {
+    fn hash_password(
+        &self,
+        password: String,
+        salt: [u8; 16],
+        params: HashParams,
+    ) -> BoxFuture<'static, Result<String, String>> {
         Box::pin(async move {
             tokio::task::spawn_blocking(move || password::hash(&password, &salt, params))
                 .await

@@ -227,7 +227,8 @@ async fn ensure_demo(path: &str, args: &ServeArgs) -> anyhow_like::Result<()> {
         }
     }
     let created =
-        super::demo::create(path, super::cli::DataSet::Cms, args.demo_articles, &args.admin, args.hash.params()).await?;
+        super::demo::create(path, super::cli::DataSet::Cms, args.demo_articles, &args.admin, args.hash.params())
+            .await?;
     super::demo::print_admin(&created);
     Ok(())
 }

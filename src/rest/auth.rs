@@ -45,7 +45,13 @@ pub async fn logout(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> 
     let auth = &app.config.auth;
     for name in [&auth.refresh_cookie_name, &auth.session_cookie_name] {
         if cookie(req, name).is_some() {
-            append_cookie(&mut r, &format!("{name}=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite={}", auth.cookie_same_site));
+            append_cookie(
+                &mut r,
+                &format!(
+                    "{name}=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite={}",
+                    auth.cookie_same_site
+                ),
+            );
         }
     }
     Ok(r)
@@ -128,7 +134,9 @@ fn client(req: &Request<Bytes>) -> Client {
 /// The response of a login or refresh for `mode`.
 fn answer(auth: &AuthConfig, mode: Mode, tokens: &Tokens, now_ms: i64) -> HttpResponse {
     let data = match mode {
-        Mode::Json => json!({"expires": tokens.expires_ms, "refresh_token": tokens.refresh_token, "access_token": tokens.access_token}),
+        Mode::Json => {
+            json!({"expires": tokens.expires_ms, "refresh_token": tokens.refresh_token, "access_token": tokens.access_token})
+        }
         Mode::Cookie => json!({"expires": tokens.expires_ms, "access_token": tokens.access_token}),
         Mode::Session => json!({"expires": tokens.expires_ms}),
     };

@@ -20,7 +20,9 @@ fn may_read(caller: &Caller, coll: &str, field: Option<&str>) -> bool {
 pub fn collections(app: &App, caller: &Caller, name: Option<&str>) -> ApiResult<HttpResponse> {
     let schema = app.schema();
     let data = match name {
-        Some(n) => collection_json(schema.collection(n).filter(|_| may_read(caller, n, None)).ok_or_else(ApiError::forbidden)?),
+        Some(n) => {
+            collection_json(schema.collection(n).filter(|_| may_read(caller, n, None)).ok_or_else(ApiError::forbidden)?)
+        }
         None => Value::Array(
             schema.collections.values().filter(|c| may_read(caller, &c.name, None)).map(collection_json).collect(),
         ),

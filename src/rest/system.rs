@@ -78,10 +78,11 @@ fn permissions_me(app: &App, caller: &Caller) -> ApiResult<HttpResponse> {
         None => {
             let full = json!({"access": "full", "fields": ["*"]});
             for name in app.schema().collections.keys() {
-                let actions: Map<String, Json> = [Action::Create, Action::Read, Action::Update, Action::Delete, Action::Share]
-                    .iter()
-                    .map(|a| (a.name().to_string(), full.clone()))
-                    .collect();
+                let actions: Map<String, Json> =
+                    [Action::Create, Action::Read, Action::Update, Action::Delete, Action::Share]
+                        .iter()
+                        .map(|a| (a.name().to_string(), full.clone()))
+                        .collect();
                 out.insert(name.clone(), Json::Object(actions));
             }
         }

@@ -340,7 +340,11 @@ fn apply_relation_meta(relations: &mut Vec<Relation>, meta_rows: &Rows, collecti
         let idx = match relations.iter().position(same) {
             // A second alias over the same foreign key (a policy's `roles`
             // and `users`): a relation of its own.
-            Some(i) if relations[i].has_meta && relations[i].one_field.is_some() && r.text("one_field") != relations[i].one_field => {
+            Some(i)
+                if relations[i].has_meta
+                    && relations[i].one_field.is_some()
+                    && r.text("one_field") != relations[i].one_field =>
+            {
                 relations.push(relations[i].clone());
                 relations.len() - 1
             }

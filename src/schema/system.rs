@@ -39,8 +39,18 @@ const FIELDS: &[(&str, &str, &str)] = &[
 ];
 
 /// `(many_collection, many_field, one_collection, one_field, junction_field,
-/// sort_field, one_deselect_action)` of the system relations.
-const RELATIONS: &[(&str, &str, &str, Option<&str>, Option<&str>, Option<&str>, &str)] = &[
+/// sort_field, one_deselect_action)` of a system relation.
+type SystemRelation = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+);
+
+const RELATIONS: &[SystemRelation] = &[
     ("directus_users", "role", "directus_roles", Some("users"), None, None, "nullify"),
     ("directus_roles", "parent", "directus_roles", Some("children"), None, None, "nullify"),
     ("directus_access", "role", "directus_roles", Some("policies"), Some("policy"), Some("sort"), "delete"),
@@ -78,7 +88,15 @@ pub fn relation_rows() -> Rows {
         rows: RELATIONS
             .iter()
             .map(|(mc, mf, oc, of, jf, sf, da)| {
-                vec![Value::from(*mc), Value::from(*mf), Value::from(*oc), opt(*of), opt(*jf), opt(*sf), Value::from(*da)]
+                vec![
+                    Value::from(*mc),
+                    Value::from(*mf),
+                    Value::from(*oc),
+                    opt(*of),
+                    opt(*jf),
+                    opt(*sf),
+                    Value::from(*da),
+                ]
             })
             .collect(),
     }

@@ -163,6 +163,9 @@ mod tests {
     fn leaves_small_statements_alone() {
         let mut b = SqlBuilder::new();
         let p = b.param("x");
-        assert_eq!(b.finish(format!("SELECT {p}")).statement, Statement::with_params("SELECT ?1", vec![Value::Text("x".into())]));
+        assert_eq!(
+            b.finish(format!("SELECT {p}")).statement,
+            Statement::with_params("SELECT ?1", vec![Value::Text("x".into())])
+        );
     }
 }

@@ -98,12 +98,7 @@ impl<'a> FilterCtx<'a> {
 
     /// Resolves a dotted path (`author.country.name`) to the scope holding
     /// the last segment and that segment's field. Only m2o hops are allowed.
-    pub fn resolve_path(
-        &self,
-        b: &mut SqlBuilder,
-        scope: &Scope<'a>,
-        path: &str,
-    ) -> ApiResult<(Scope<'a>, &'a Field)> {
+    pub fn resolve_path(&self, b: &mut SqlBuilder, scope: &Scope<'a>, path: &str) -> ApiResult<(Scope<'a>, &'a Field)> {
         let mut scope = scope.clone();
         let mut parts = path.split('.').peekable();
         loop {
@@ -189,11 +184,8 @@ impl<'a> FilterCtx<'a> {
         let child = self.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
         let alias = b.alias();
         let child_scope = self.table_scope(b, child, &alias, &scope.child_path(&f.name))?;
-        let mut conditions = vec![format!(
-            "{} = {}",
-            column(&alias, related_field),
-            scope.raw_column(&scope.coll().primary_key)
-        )];
+        let mut conditions =
+            vec![format!("{} = {}", column(&alias, related_field), scope.raw_column(&scope.coll().primary_key))];
         conditions.extend(child_scope.rules().and_then(|r| r.row_predicate(&[])));
         conditions.push(self.compile(b, &child_scope, sub)?);
         Ok(format!(
@@ -205,7 +197,14 @@ impl<'a> FilterCtx<'a> {
     }
 
     /// One operator applied to `expr`.
-    fn compare(&self, b: &mut SqlBuilder, expr: &str, op: Operator, value: &Json, operand: &Operand) -> ApiResult<String> {
+    fn compare(
+        &self,
+        b: &mut SqlBuilder,
+        expr: &str,
+        op: Operator,
+        value: &Json,
+        operand: &Operand,
+    ) -> ApiResult<String> {
         use Operator::*;
         // A variable standing for a list of ids compares like `_in`.
         if let (In | Nin, Some(list)) = (op, self.variable_list(b, value)?) {
@@ -319,7 +318,11 @@ impl<'a> FilterCtx<'a> {
         let (owner, f) = raw.resolve_path(b, &row, path)?;
         let value = owner.column_expr(&f.name);
         let key = b.slot(var.slot);
-        Ok(format!("(SELECT {value} FROM {} AS {alias} WHERE {} = {key})", ident(table), column(&alias, &coll.primary_key)))
+        Ok(format!(
+            "(SELECT {value} FROM {} AS {alias} WHERE {} = {key})",
+            ident(table),
+            column(&alias, &coll.primary_key)
+        ))
     }
 
     /// The SQL list for `_in: "$CURRENT_ROLES"` (or a list holding such
@@ -340,7 +343,8 @@ impl<'a> FilterCtx<'a> {
                 (Slot::Now, None) => return Err(ApiError::invalid_query("$NOW cannot be in a list")),
             });
         }
-        let literals: Vec<Json> = items.into_iter().filter(|i| !i.as_str().is_some_and(|s| variable(s).is_some())).collect();
+        let literals: Vec<Json> =
+            items.into_iter().filter(|i| i.as_str().is_none_or(|s| variable(s).is_none())).collect();
         if !literals.is_empty() {
             parts.push(format!("SELECT value FROM json_each({})", b.param(Json::Array(literals).to_string())));
         }

@@ -99,11 +99,8 @@ pub fn call_sql<'a>(
             let child = fctx.schema.collection(related_collection).ok_or_else(ApiError::forbidden)?;
             let alias = b.alias();
             let child_scope = fctx.table_scope(b, child, &alias, &scope.child_path(arg))?;
-            let mut conditions = vec![format!(
-                "{} = {}",
-                column(&alias, related_field),
-                scope.raw_column(&scope.coll().primary_key)
-            )];
+            let mut conditions =
+                vec![format!("{} = {}", column(&alias, related_field), scope.raw_column(&scope.coll().primary_key))];
             conditions.extend(child_scope.rules().and_then(|r| r.row_predicate(&[])));
             Ok(format!("(SELECT count(*) FROM {} AS {alias} WHERE {})", ident(&child.name), conditions.join(" AND ")))
         }

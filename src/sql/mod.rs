@@ -15,7 +15,7 @@ pub mod values;
 pub mod vars;
 pub mod write;
 
-pub use read::{Plan, ReadCtx, DATA_COLUMN, FILTER_COUNT_COLUMN, TOTAL_COUNT_COLUMN};
 pub use builder::Compiled;
+pub use read::{Plan, ReadCtx, DATA_COLUMN, FILTER_COUNT_COLUMN, TOTAL_COUNT_COLUMN};
 pub use scope::{forbidden_collection, forbidden_field, unknown_field};
 pub use vars::RequestVars;

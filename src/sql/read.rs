@@ -164,8 +164,7 @@ impl<'a> ReadCtx<'a> {
         };
         // The outer select builds the JSON of the page's rows only; the
         // rules' results travel from the inner select as flag columns.
-        let mut columns: Vec<String> =
-            selection.needed_columns().iter().map(|c| column(&alias, c)).collect();
+        let mut columns: Vec<String> = selection.needed_columns().iter().map(|c| column(&alias, c)).collect();
         let outer_rules = scope.rules().map(|rules| {
             let mut flags = Vec::with_capacity(rules.case_sql.len());
             for (i, sql) in rules.case_sql.iter().enumerate() {
@@ -190,7 +189,8 @@ impl<'a> ReadCtx<'a> {
             let visible = where_clause(
                 &scope.rules().and_then(|r| r.row_predicate(&selection.field_names())).into_iter().collect::<Vec<_>>(),
             );
-            sql += &format!(", (SELECT count(*) FROM {} AS {alias}{visible}) AS {TOTAL_COUNT_COLUMN}", ident(&coll.name));
+            sql +=
+                &format!(", (SELECT count(*) FROM {} AS {alias}{visible}) AS {TOTAL_COUNT_COLUMN}", ident(&coll.name));
         }
         if query.meta.filter_count {
             // The same WHERE text: its alias and parameters are reused as is.
@@ -295,9 +295,14 @@ impl<'a> ReadCtx<'a> {
                     let related_scope = fctx.table_scope(b, related.coll, &a, &related.path)?;
                     let obj = self.object(b, related, &related_scope)?;
                     // The key as the caller sees it: no key, no related object.
-                    let mut conditions = vec![format!("{} = {}", column(&a, related_field), scope.column_expr(&field.name))];
+                    let mut conditions =
+                        vec![format!("{} = {}", column(&a, related_field), scope.column_expr(&field.name))];
                     conditions.extend(related_scope.rules().and_then(|r| r.row_predicate(&related.field_names())));
-                    format!("(SELECT {obj} FROM {} AS {a} WHERE {})", ident(&related.coll.name), conditions.join(" AND "))
+                    format!(
+                        "(SELECT {obj} FROM {} AS {a} WHERE {})",
+                        ident(&related.coll.name),
+                        conditions.join(" AND ")
+                    )
                 }
                 EntryKind::OneToMany { field, related, query } => {
                     // Each child's object is built inside the sub-select:
@@ -345,11 +350,8 @@ impl<'a> ReadCtx<'a> {
             return Err(ApiError::internal("one-to-many field without relation"));
         };
         let alias = child.alias().to_string();
-        let mut conditions = vec![format!(
-            "{} = {}",
-            column(&alias, related_field),
-            parent.raw_column(&parent.coll().primary_key)
-        )];
+        let mut conditions =
+            vec![format!("{} = {}", column(&alias, related_field), parent.raw_column(&parent.coll().primary_key))];
         conditions.extend(child.rules().and_then(|r| r.row_predicate(requested)));
         conditions.extend(self.conditions(b, child, query)?);
         let mut sort = query.sort.clone();

@@ -145,7 +145,11 @@ impl<'a> Scope<'a> {
                 let value = self.guarded(name, column(alias, name));
                 let mut conditions = vec![format!("{} = {key_expr}", column(alias, key_field))];
                 conditions.extend(self.rules.as_ref().and_then(|r| r.row_predicate(&[])));
-                format!("(SELECT {value} FROM {} AS {alias} WHERE {})", ident(&self.coll.name), conditions.join(" AND "))
+                format!(
+                    "(SELECT {value} FROM {} AS {alias} WHERE {})",
+                    ident(&self.coll.name),
+                    conditions.join(" AND ")
+                )
             }
         }
     }
@@ -172,11 +176,7 @@ impl<'a> Scope<'a> {
         let coll = schema.collection(related).ok_or_else(ApiError::forbidden)?;
         Ok(Scope {
             coll,
-            place: Place::Via {
-                alias,
-                key_field: related_field.to_string(),
-                key_expr: self.column_expr(&field.name),
-            },
+            place: Place::Via { alias, key_field: related_field.to_string(), key_expr: self.column_expr(&field.name) },
             rules: None,
             path: Rc::from(self.child_path(&field.name)),
         })

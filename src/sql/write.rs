@@ -22,7 +22,8 @@ pub fn insert(coll: &Collection, values: &[(&Field, Value)]) -> Statement {
         ident(&coll.name),
         cols.join(", "),
         params.join(", ")
-    )).statement
+    ))
+    .statement
 }
 
 /// `UPDATE ... WHERE pk = ?`; callers check the changed-row count.
@@ -31,7 +32,8 @@ pub fn update(coll: &Collection, key: &Value, values: &[(&Field, Value)]) -> Sta
     let sets: Vec<String> =
         values.iter().map(|(f, v)| format!("{} = {}", ident(&f.name), stored(f, b.param(v.clone())))).collect();
     let k = b.param(key.clone());
-    b.finish(format!("UPDATE {} SET {} WHERE {} = {k}", ident(&coll.name), sets.join(", "), ident(&coll.primary_key))).statement
+    b.finish(format!("UPDATE {} SET {} WHERE {} = {k}", ident(&coll.name), sets.join(", "), ident(&coll.primary_key)))
+        .statement
 }
 
 /// The SQL storing a bound value: temporal values are normalised to the
@@ -53,7 +55,8 @@ pub fn delete(coll: &Collection, keys: &[Value]) -> Statement {
         "DELETE FROM {} WHERE {} IN (SELECT value FROM json_each({p}))",
         ident(&coll.name),
         ident(&coll.primary_key)
-    )).statement
+    ))
+    .statement
 }
 
 /// Keys that exist among `keys`.
@@ -61,7 +64,8 @@ pub fn existing_keys(coll: &Collection, keys: &[Value]) -> Statement {
     let mut b = SqlBuilder::new();
     let p = b.param(keys_json(keys));
     let pk = ident(&coll.primary_key);
-    b.finish(format!("SELECT {pk} FROM {} WHERE {pk} IN (SELECT value FROM json_each({p}))", ident(&coll.name))).statement
+    b.finish(format!("SELECT {pk} FROM {} WHERE {pk} IN (SELECT value FROM json_each({p}))", ident(&coll.name)))
+        .statement
 }
 
 /// Keys among `keys` whose items the grant covers (`predicate` on the row
@@ -70,8 +74,11 @@ pub fn covered_keys(mut b: SqlBuilder, coll: &Collection, keys: &[Value], predic
     let p = b.param(keys_json(keys));
     let pk = ident(&coll.primary_key);
     let rule = predicate.map(|r| format!(" AND {r}")).unwrap_or_default();
-    b.finish(format!("SELECT t.{pk} FROM {} AS t WHERE t.{pk} IN (SELECT value FROM json_each({p})){rule}", ident(&coll.name)))
-        .statement
+    b.finish(format!(
+        "SELECT t.{pk} FROM {} AS t WHERE t.{pk} IN (SELECT value FROM json_each({p})){rule}",
+        ident(&coll.name)
+    ))
+    .statement
 }
 
 /// The largest key of `coll` (0 when empty), to assign new integer keys.
@@ -84,7 +91,8 @@ pub fn max_key(coll: &Collection) -> Statement {
 pub fn child_keys(child: &Collection, fk: &str, parent: &Value) -> Statement {
     let mut b = SqlBuilder::new();
     let p = b.param(parent.clone());
-    b.finish(format!("SELECT {} FROM {} WHERE {} = {p}", ident(&child.primary_key), ident(&child.name), ident(fk))).statement
+    b.finish(format!("SELECT {} FROM {} WHERE {} = {p}", ident(&child.primary_key), ident(&child.name), ident(fk)))
+        .statement
 }
 
 /// Detaches children (`fk = NULL`) among `keys` that belong to `parent`.
@@ -96,7 +104,8 @@ pub fn nullify_children(child: &Collection, fk: &str, parent: &Value, keys: &[Va
         ident(&child.name),
         ident(&child.primary_key),
         fk_q = ident(fk)
-    )).statement
+    ))
+    .statement
 }
 
 /// Deletes children among `keys` that belong to `parent`.
@@ -108,7 +117,8 @@ pub fn delete_children(child: &Collection, fk: &str, parent: &Value, keys: &[Val
         ident(&child.name),
         ident(fk),
         ident(&child.primary_key)
-    )).statement
+    ))
+    .statement
 }
 
 fn keys_json(keys: &[Value]) -> String {
