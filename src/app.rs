@@ -115,6 +115,8 @@ pub struct App {
     pub plans: crate::cache::PlanCache,
     /// Static tokens recently looked up.
     pub static_tokens: crate::auth::StaticTokenCache,
+    /// Where the schema snapshot came from (introspected, kv, bundled).
+    schema_origin: RwLock<&'static str>,
 }
 
 impl App {
@@ -133,7 +135,17 @@ impl App {
             config,
             plans: Default::default(),
             static_tokens: Default::default(),
+            schema_origin: RwLock::new("introspected"),
         }
+    }
+
+    /// Where the current schema snapshot came from.
+    pub fn schema_origin(&self) -> &'static str {
+        *self.schema_origin.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_schema_origin(&self, origin: &'static str) {
+        *self.schema_origin.write().unwrap_or_else(|p| p.into_inner()) = origin;
     }
 
     /// The current schema snapshot (an `Arc` clone, never a deep copy).

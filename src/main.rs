@@ -22,6 +22,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => rectus::native::server::serve(args).await,
             Command::Demo(args) => demo(args).await,
             Command::Bootstrap(args) => bootstrap(args).await,
+            Command::Build(args) => build(args).await,
             Command::Dump(args) => {
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 rectus::native::dump::dump(&args.db, &mut out).await
@@ -71,5 +72,33 @@ async fn bootstrap(args: rectus::native::cli::BootstrapArgs) -> rectus::native::
         Some(created) => rectus::native::demo::print_admin(created),
         None => eprintln!("{}: it has users already; none was created", args.db),
     }
+    Ok(())
+}
+
+async fn build(args: rectus::native::cli::BuildArgs) -> rectus::native::server::anyhow_like::Result<()> {
+    use rectus::schema::introspect::{fingerprint_sqlite, snapshot_sqlite, BuiltSnapshot, SNAPSHOT_FORMAT};
+    if !std::path::Path::new(&args.db).exists() {
+        return Err(format!("{} does not exist", args.db).into());
+    }
+    let driver = rectus::db::libsql::LibsqlDriver::open(&args.db, &Default::default())
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", args.db))?;
+    let built = BuiltSnapshot {
+        format: SNAPSHOT_FORMAT.to_string(),
+        fingerprint: fingerprint_sqlite(&driver).await.map_err(|e| e.to_string())?,
+        schema: snapshot_sqlite(&driver).await.map_err(|e| e.to_string())?,
+    };
+    if let Some(dir) = std::path::Path::new(&args.out).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let json = serde_json::to_string(&built).map_err(|e| e.to_string())?;
+    std::fs::write(&args.out, &json).map_err(|e| format!("cannot write {}: {e}", args.out))?;
+    eprintln!(
+        "{}: schema snapshot of {} collections ({} KB, fingerprint {})",
+        args.out,
+        built.schema.collections.len(),
+        json.len() / 1024,
+        built.fingerprint
+    );
     Ok(())
 }

@@ -85,6 +85,7 @@ pub fn validate_payload(rule: &Json, payload: &Map<String, Json>, path: &[String
 }
 
 /// All failures as one error (the first, with the rest in `more`), or Ok when there are none.
+#[allow(clippy::result_large_err)] // the crate's ApiResult shape
 pub fn into_result(failures: Vec<ApiError>) -> Result<(), ApiError> {
     let mut failures = failures.into_iter();
     match failures.next() {
@@ -429,26 +430,27 @@ impl Check {
                 // generateJoi's fallback for a non-string: the field has to be `true`.
                 _ => Check::Valid(vec![Json::Bool(true)]),
             },
-            "_starts_with" | "_nstarts_with" | "_istarts_with" | "_nistarts_with" | "_ends_with" | "_nends_with"
-            | "_iends_with" | "_niends_with" => match value {
-                Json::String(needle) => {
-                    let name = AFFIXES.iter().copied().find(|n| op.get(1..) == Some(*n)).unwrap_or("starts_with");
-                    let bare = name.trim_start_matches('n').trim_start_matches('i');
-                    Check::Affix {
-                        name,
-                        needle,
-                        at_start: bare.starts_with("starts"),
-                        insensitive: name.trim_start_matches('n').starts_with('i'),
-                        invert: name.starts_with('n'),
-                    }
-                }
-                _ => Check::Valid(vec![Json::Bool(true)]),
-            },
             "_regex" => match value {
                 Json::Null => Check::Valid(vec![Json::Bool(true)]),
                 pattern => Check::Regex(js_regex(&pattern)?),
             },
-            _ => Check::Any,
+            // The affix operators; anything else is unknown to generateJoi, which leaves Joi.any().
+            _ => match AFFIXES.iter().copied().find(|name| op.strip_prefix('_') == Some(*name)) {
+                Some(name) => match value {
+                    Json::String(needle) => {
+                        let unnegated = name.trim_start_matches('n');
+                        Check::Affix {
+                            name,
+                            needle,
+                            at_start: unnegated.trim_start_matches('i').starts_with("starts"),
+                            insensitive: unnegated.starts_with('i'),
+                            invert: name.starts_with('n'),
+                        }
+                    }
+                    _ => Check::Valid(vec![Json::Bool(true)]),
+                },
+                None => Check::Any,
+            },
         })
     }
 
@@ -659,10 +661,7 @@ fn js_regex(value: &Json) -> Result<regex::Regex, String> {
         (true, _) => "",
         (false, _) => source.as_str(),
     };
-    regex::RegexBuilder::new(&translate_js_regex(pattern))
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| format!("\"_regex\" pattern can't be compiled: {e}"))
+    regex::Regex::new(&translate_js_regex(pattern)).map_err(|e| format!("\"_regex\" pattern can't be compiled: {e}"))
 }
 
 /// JS regex syntax for the `regex` crate: `\d` and `\w` stay ASCII as in JS,
@@ -787,13 +786,9 @@ fn string_to_number(s: &str) -> f64 {
     };
     if radix != 10 {
         let digits = &t[2..];
-        return match digits.is_empty() {
-            true => f64::NAN,
-            false => digits
-                .chars()
-                .try_fold(0.0, |acc, c| c.to_digit(radix).map(|d| acc * f64::from(radix) + f64::from(d)))
-                .unwrap_or(f64::NAN),
-        };
+        let value =
+            digits.chars().try_fold(0.0, |acc, c| c.to_digit(radix).map(|d| acc * f64::from(radix) + f64::from(d)));
+        return if digits.is_empty() { f64::NAN } else { value.unwrap_or(f64::NAN) };
     }
     match t {
         "Infinity" | "+Infinity" => f64::INFINITY,

@@ -20,11 +20,13 @@ pub struct RectusObject {
     state: Rc<State>,
     env: Env,
     app: RefCell<Option<Rc<App>>>,
+    /// Bumped by every import: an app built while one ran is not kept.
+    generation: std::cell::Cell<u64>,
 }
 
 impl DurableObject for RectusObject {
     fn new(state: State, env: Env) -> Self {
-        RectusObject { state: Rc::new(state), env, app: RefCell::new(None) }
+        RectusObject { state: Rc::new(state), env, app: RefCell::new(None), generation: Default::default() }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -35,14 +37,19 @@ impl DurableObject for RectusObject {
         let app = match cached {
             Some(app) => app,
             None => {
+                let generation = self.generation.get();
                 let driver = Arc::new(BufferedDriver::new(DoSql { state: self.state.clone() }));
                 let kv = self.env.kv("RECTUS_KV").ok();
                 let fingerprint = snapshot::fingerprint(driver.as_ref()).await?;
-                let schema = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
+                let (schema, origin) = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
                 let access = snapshot::access(driver.as_ref(), &schema).await?;
                 let config = super::config_from(&self.env);
-                let app = Rc::new(App::new(schema, access, driver, Arc::new(super::host::WorkerHost), config));
-                *self.app.borrow_mut() = Some(app.clone());
+                let app = App::new(schema, access, driver, Arc::new(super::host::WorkerHost), config);
+                app.set_schema_origin(origin);
+                let app = Rc::new(app);
+                if self.generation.get() == generation {
+                    *self.app.borrow_mut() = Some(app.clone());
+                }
                 app
             }
         };
@@ -70,6 +77,7 @@ impl RectusObject {
             count += 1;
         }
         *self.app.borrow_mut() = None;
+        self.generation.set(self.generation.get() + 1);
         Response::ok(format!("imported {count} statements"))
     }
 }

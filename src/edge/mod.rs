@@ -54,7 +54,9 @@ async fn current_app(env: &Env) -> Result<Rc<App>> {
             let new = snapshot::fingerprint(app.driver.as_ref()).await?;
             if new != old {
                 let kv = env.kv("RECTUS_KV").ok();
-                app.set_schema(snapshot::load(app.driver.as_ref(), kv.as_ref(), &new).await?);
+                let (schema, origin) = snapshot::load(app.driver.as_ref(), kv.as_ref(), &new).await?;
+                app.set_schema(schema);
+                app.set_schema_origin(origin);
             }
             // Roles, policies and permissions changed by another isolate or
             // behind rectus: picked up on the same schedule.
@@ -68,9 +70,11 @@ async fn current_app(env: &Env) -> Result<Rc<App>> {
             let driver = Arc::new(d1::driver(env.d1("DB")?));
             let fingerprint = snapshot::fingerprint(driver.as_ref()).await?;
             let kv = env.kv("RECTUS_KV").ok();
-            let schema = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
+            let (schema, origin) = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
             let access = snapshot::access(driver.as_ref(), &schema).await?;
-            (Rc::new(App::new(schema, access, driver, Arc::new(host::WorkerHost), config_from(env))), fingerprint)
+            let app = App::new(schema, access, driver, Arc::new(host::WorkerHost), config_from(env));
+            app.set_schema_origin(origin);
+            (Rc::new(app), fingerprint)
         }
     };
     ISOLATE.with(|i| *i.borrow_mut() = Some(Isolate { app: app.clone(), fingerprint, checked_ms: now }));

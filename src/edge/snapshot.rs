@@ -1,18 +1,24 @@
-//! The schema snapshot on the edge: kept in KV under a key carrying a
-//! fingerprint of the database schema, so a cold isolate reads it with one
-//! small query plus one KV get instead of introspecting. It is rebuilt and
-//! stored again only when the schema (its `sqlite_master` text) changes.
+//! The schema snapshot on the edge. A cold isolate takes it, in order, from
+//! the snapshot bundled into the worker (`rectus build`), from KV (under a
+//! key carrying the schema's fingerprint), or by introspecting — then
+//! stores it in KV for the next isolates. Each step checks the fingerprint,
+//! one small query, so a changed schema is never served from a stale copy.
 
-use crate::db::{Driver, Statement};
+use crate::db::Driver;
+use crate::schema::introspect::{BuiltSnapshot, SNAPSHOT_FORMAT};
 use crate::schema::SchemaSnapshot;
-use sha2::{Digest, Sha256};
 use worker::kv::KvStore;
 
-/// Bumped when the snapshot's serialized form changes.
-const FORMAT: &str = "v2";
+/// The snapshot bundled at build time (`RECTUS_SNAPSHOT=... scripts/edge-build`).
+#[cfg(bundled_snapshot)]
+const BUNDLED: Option<&str> = Some(include_str!(env!("RECTUS_SNAPSHOT_PATH")));
+#[cfg(not(bundled_snapshot))]
+const BUNDLED: Option<&str> = None;
 
-const FINGERPRINT_SQL: &str =
-    "SELECT group_concat(type || ':' || name || ':' || coalesce(sql, ''), ';') FROM (SELECT * FROM sqlite_master ORDER BY name)";
+/// Where an isolate's snapshot came from (shown by `/server/info`).
+pub const FROM_BUNDLE: &str = "bundled";
+pub const FROM_KV: &str = "kv";
+pub const FROM_INTROSPECTION: &str = "introspected";
 
 fn err(e: crate::db::DbError) -> worker::Error {
     worker::Error::RustError(e.to_string())
@@ -25,19 +31,26 @@ pub async fn access(driver: &dyn Driver, schema: &SchemaSnapshot) -> worker::Res
 
 /// A short digest of the schema's DDL: it changes iff the schema does.
 pub async fn fingerprint(driver: &dyn Driver) -> worker::Result<String> {
-    let rows = driver.query(&Statement::new(FINGERPRINT_SQL)).await.map_err(err)?;
-    let text = rows.scalar().and_then(|v| v.as_str()).unwrap_or("").to_string();
-    Ok(Sha256::digest(text.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect())
+    crate::schema::introspect::fingerprint_sqlite(driver).await.map_err(err)
 }
 
-/// The snapshot for the schema with `digest`: from KV, else introspected
-/// (and then stored in KV).
-pub async fn load(driver: &dyn Driver, kv: Option<&KvStore>, digest: &str) -> worker::Result<SchemaSnapshot> {
-    let key = format!("rectus:schema:{FORMAT}:{digest}");
+/// The snapshot for the schema with `digest` and where it came from: the
+/// bundle, KV, else introspected (and then stored in KV).
+pub async fn load(
+    driver: &dyn Driver,
+    kv: Option<&KvStore>,
+    digest: &str,
+) -> worker::Result<(SchemaSnapshot, &'static str)> {
+    if let Some(built) = BUNDLED.and_then(|text| serde_json::from_str::<BuiltSnapshot>(text).ok()) {
+        if built.format == SNAPSHOT_FORMAT && built.fingerprint == digest {
+            return Ok((built.schema, FROM_BUNDLE));
+        }
+    }
+    let key = format!("rectus:schema:{SNAPSHOT_FORMAT}:{digest}");
     if let Some(kv) = kv {
         if let Ok(Some(json)) = kv.get(&key).text().await {
             if let Ok(snapshot) = serde_json::from_str::<SchemaSnapshot>(&json) {
-                return Ok(snapshot);
+                return Ok((snapshot, FROM_KV));
             }
         }
     }
@@ -50,5 +63,5 @@ pub async fn load(driver: &dyn Driver, kv: Option<&KvStore>, digest: &str) -> wo
             }
         }
     }
-    Ok(snapshot)
+    Ok((snapshot, FROM_INTROSPECTION))
 }

@@ -23,6 +23,10 @@ pub enum Command {
     /// Write the deterministic demo data set (headless CMS + signage feed)
     /// into a new SQLite file.
     Demo(DemoArgs),
+    /// Write the schema snapshot of a database (what introspection finds,
+    /// with its fingerprint) for the edge worker to bundle:
+    /// `RECTUS_SNAPSHOT=build/snapshot.json scripts/edge-build`.
+    Build(BuildArgs),
     /// Print a SQLite file as SQL (schema, then INSERTs), e.g. to import it
     /// into D1 with `wrangler d1 execute DB --local --file dump.sql`.
     Dump(DumpArgs),
@@ -75,6 +79,16 @@ pub struct BootstrapArgs {
     pub admin: AdminArgs,
     #[command(flatten)]
     pub hash: HashArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The SQLite file whose schema to snapshot.
+    #[arg(long, env = "RECTUS_DB", default_value = "rectus.db")]
+    pub db: String,
+    /// Where to write the snapshot.
+    #[arg(long, default_value = "build/snapshot.json")]
+    pub out: String,
 }
 
 #[derive(Debug, Args)]

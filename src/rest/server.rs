@@ -47,7 +47,7 @@ pub fn info(app: &App) -> HttpResponse {
                 "public_registration": false,
                 "public_registration_verify_email": false
             },
-            "rectus": { "version": env!("CARGO_PKG_VERSION"), "schema_hash": app.schema().hash }
+            "rectus": { "version": env!("CARGO_PKG_VERSION"), "schema_hash": app.schema().hash, "schema_snapshot": app.schema_origin() }
         }
     }))
 }

@@ -7,7 +7,7 @@ use crate::schema::build::RawSchema;
 /// Columns of every table and view (SQLite), one row per column.
 const SQLITE_COLUMNS: &str = r#"SELECT m.name AS tbl, m.type AS kind, p.cid AS cid, p.name AS col, p.type AS decl, p."notnull" AS not_null, p.dflt_value AS dflt, p.pk AS pk, p.hidden AS hidden, m.sql AS ddl
 FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p
-WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name NOT LIKE '\_cf\_%' ESCAPE '\' AND m.name NOT LIKE 'libsql\_%' ESCAPE '\'
+WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name NOT LIKE '\_cf\_%' ESCAPE '\' AND m.name NOT LIKE 'libsql\_%' ESCAPE '\' AND m.name NOT LIKE '\_\_%' ESCAPE '\'
 ORDER BY m.name, p.cid"#;
 
 /// Foreign keys of every table (SQLite), one row per column pair.
@@ -46,3 +46,29 @@ pub async fn introspect_sqlite(driver: &dyn Driver) -> DbResult<RawSchema> {
 pub async fn snapshot_sqlite(driver: &dyn Driver) -> DbResult<crate::schema::SchemaSnapshot> {
     Ok(crate::schema::build_snapshot(&introspect_sqlite(driver).await?))
 }
+
+/// The schema's DDL, which changes iff the schema does (tables of SQLite,
+/// libSQL, D1, Cloudflare and local emulation (`__miniflare_do_name`) left
+/// out, as in introspection).
+const FINGERPRINT_SQL: &str = r#"SELECT group_concat(type || ':' || name || ':' || coalesce(sql, ''), ';') FROM (SELECT * FROM sqlite_master WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE '\_cf\_%' ESCAPE '\' AND name NOT LIKE 'libsql\_%' ESCAPE '\' AND name NOT LIKE 'd1\_%' ESCAPE '\' AND name NOT LIKE '\_\_%' ESCAPE '\' ORDER BY name)"#;
+
+/// A short digest of the schema's DDL: equal on every host that holds the
+/// same schema (a file, its D1 import, a Durable Object's copy).
+pub async fn fingerprint_sqlite(driver: &dyn Driver) -> DbResult<String> {
+    use sha2::{Digest, Sha256};
+    let rows = driver.query(&Statement::new(FINGERPRINT_SQL)).await?;
+    let text = rows.scalar().and_then(|v| v.as_str()).unwrap_or("").to_string();
+    Ok(Sha256::digest(text.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect())
+}
+
+/// A schema snapshot with the fingerprint it was built for (`rectus build`'s
+/// output, which the edge worker can bundle).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct BuiltSnapshot {
+    pub format: String,
+    pub fingerprint: String,
+    pub schema: crate::schema::SchemaSnapshot,
+}
+
+/// Bumped when the snapshot's serialized form changes.
+pub const SNAPSHOT_FORMAT: &str = "v3";
