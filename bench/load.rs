@@ -14,6 +14,9 @@
 //! - saturation: cheap point reads, alone and then for a minute beside
 //!   expensive reads that run into the statement budget; the cheap ones'
 //!   p99 and errors.
+//! - access: the cms reads as the admin, as a user whose policy has a row
+//!   rule and a field mask, and anonymously; a JWT against a static token;
+//!   the cost of a login (argon2id with Directus's parameters).
 //!
 //! Baselines, same run: (a) the same SQL through libSQL in-process, no HTTP;
 //! (b) a bare axum handler (separate process) running that same SQL on its
@@ -135,6 +138,10 @@ fn main() {
         if wanted("saturation") {
             let db = data_set("music-3503-v3", DataSet::Music, 3503).await;
             saturation(&db, &settings).await;
+        }
+        if wanted("access") {
+            let db = cms_db(sizes.first().copied().unwrap_or(10_000)).await;
+            access::bench(&db, &settings).await;
         }
     });
 }
@@ -278,10 +285,12 @@ async fn data_set(name: &str, set: DataSet, size: u64) -> String {
         };
         let hash = rectus::auth::password::HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 };
         rectus::native::demo::create(&tmp, set, size, &admin, hash).await.expect("create the data set");
-        for suffix in ["-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{tmp}{suffix}"));
+        // The write-ahead log holds the last transactions: it moves along.
+        for suffix in ["-wal", "-shm", ""] {
+            if std::path::Path::new(&format!("{tmp}{suffix}")).exists() {
+                std::fs::rename(format!("{tmp}{suffix}"), format!("{path}{suffix}")).expect("keep bench db");
+            }
         }
-        std::fs::rename(&tmp, &path).expect("keep bench db");
     }
     path
 }
@@ -351,7 +360,8 @@ fn wrk(
         .arg(&script)
         .env("BENCH_PATH", path)
         .env("BENCH_MAX_ID", max_id.to_string())
-        .env("BENCH_TOKEN", token.unwrap_or(""));
+        .env("BENCH_TOKEN", token.unwrap_or(""))
+        .env("BENCH_IDS", std::env::var("BENCH_IDS").unwrap_or_default());
     if let Some(ms) = timeout_ms {
         cmd.arg(format!("--timeout={}s", ms.div_ceil(1000)));
     }
@@ -366,6 +376,9 @@ const WRK_SCRIPT: &str = r#"
 local counter = 0
 local max = tonumber(os.getenv("BENCH_MAX_ID"))
 local path = os.getenv("BENCH_PATH")
+-- BENCH_IDS: the ids to rotate through (else 1..BENCH_MAX_ID).
+local ids = {}
+for id in string.gmatch(os.getenv("BENCH_IDS") or "", "[^,]+") do ids[#ids + 1] = id end
 local threads = 0
 local token = os.getenv("BENCH_TOKEN")
 if token and token ~= "" then
@@ -378,6 +391,7 @@ end
 request = function()
   counter = counter + 1
   local id = 1 + (counter * 7919) % max
+  if #ids > 0 then id = ids[1 + (counter * 7919) % #ids] end
   return wrk.format("GET", (path:gsub("{id}", tostring(id))))
 end
 "#;
@@ -480,6 +494,181 @@ mod direct {
             n += 1;
         }
         n as f64 / start.elapsed().as_secs_f64()
+    }
+}
+
+/// The price of access control: the same reads as different callers.
+mod access {
+    use super::*;
+    use serde_json::{json, Value};
+
+    /// The reads of a restricted caller are compiled with their rules.
+    const READS: &[Scenario] = &[
+        // Published articles, which every caller may read (see BENCH_IDS).
+        Scenario {
+            name: "item by id",
+            collection: "articles",
+            url: "/items/articles/{id}?fields=id,title,status,author,published_at",
+        },
+        Scenario {
+            name: "list of 20",
+            collection: "articles",
+            url: "/items/articles?fields=id,title,author.name&sort=-published_at&limit=20",
+        },
+    ];
+
+    pub async fn bench(db: &str, settings: &Settings) {
+        // A copy: the users and rules made here stay out of the cached data set.
+        let copy = format!("{db}.access-run.db");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{copy}{suffix}"));
+        }
+        for suffix in ["", "-wal"] {
+            if std::path::Path::new(&format!("{db}{suffix}")).exists() {
+                std::fs::copy(format!("{db}{suffix}"), format!("{copy}{suffix}")).expect("copy the data set");
+            }
+        }
+        let rectus = spawn_rectus(&copy, &["--secret", "bench-secret", "--login-stall-time", "0"]);
+        let published = published_ids(&copy).await;
+        // SAFETY-free: the bench is single-threaded here; wrk reads it from its environment.
+        std::env::set_var("BENCH_IDS", published.join(","));
+        wait_ready(&format!("{}/server/ping", rectus.base), Instant::now()).await;
+        let client = reqwest::Client::new();
+        let api = |method: reqwest::Method, path: &str, body: Value| {
+            client.request(method, format!("{}{path}", rectus.base)).bearer_auth(ADMIN_TOKEN).json(&body).send()
+        };
+        // An editor whose policy reads published articles or their own
+        // author's (a relational rule with $CURRENT_USER.email), without
+        // internal_notes and body.
+        let role = data(api(reqwest::Method::POST, "/roles", json!({"name": "Bench editor"})).await).await;
+        let policy = data(
+            api(reqwest::Method::POST, "/policies", json!({"name": "Bench editors", "roles": [{"role": role["id"]}]}))
+                .await,
+        )
+        .await;
+        let fields = "id,title,slug,status,author,category,published_at,views,featured,tags,comments";
+        let rule =
+            json!({"_or": [{"status": {"_eq": "published"}}, {"author": {"email": {"_eq": "$CURRENT_USER.email"}}}]});
+        for (collection, rule) in [("articles", Some(rule)), ("authors", None)] {
+            let body = json!({"policy": policy["id"], "collection": collection, "action": "read", "fields": if collection == "articles" { json!(fields.split(',').collect::<Vec<_>>()) } else { json!(["*"]) }, "permissions": rule});
+            data(api(reqwest::Method::POST, "/permissions", body).await).await;
+        }
+        let user_token = "bench-user-token";
+        let email = "bench-user@example.com";
+        data(
+            api(
+                reqwest::Method::POST,
+                "/users",
+                json!({"email": email, "password": "bench-pass-1", "role": role["id"], "token": user_token}),
+            )
+            .await,
+        )
+        .await;
+        // A reader: a plain row rule (published only) and the same field mask.
+        let reader_policy = data(api(reqwest::Method::POST, "/policies", json!({"name": "Bench readers"})).await).await;
+        for (collection, rule) in [("articles", Some(json!({"status": {"_eq": "published"}}))), ("authors", None)] {
+            let body = json!({"policy": reader_policy["id"], "collection": collection, "action": "read", "fields": if collection == "articles" { json!(fields.split(',').collect::<Vec<_>>()) } else { json!(["*"]) }, "permissions": rule});
+            data(api(reqwest::Method::POST, "/permissions", body).await).await;
+        }
+        let reader_token = "bench-reader-token";
+        data(api(reqwest::Method::POST, "/users", json!({"email": "bench-reader@example.com", "token": reader_token, "policies": [{"policy": reader_policy["id"]}]})).await).await;
+        let login = |email: &'static str, password: &'static str| {
+            let (client, base) = (client.clone(), rectus.base.clone());
+            async move {
+                let r = client
+                    .post(format!("{base}/auth/login"))
+                    .json(&json!({"email": email, "password": password}))
+                    .send()
+                    .await;
+                data(r).await["access_token"].as_str().unwrap_or_default().to_string()
+            }
+        };
+        let jwt = login(email, "bench-pass-1").await;
+        let admin_jwt = login("admin@example.com", "bench-password").await;
+
+        println!(
+            "\n== access control: the same reads as different callers, wrk -c{} -d{}s ==",
+            settings.connections, settings.seconds
+        );
+        println!(
+            "{:<14} {:>16} {:>16} {:>16} {:>16} {:>16} {:>12} {:>12}",
+            "scenario",
+            "admin (token)",
+            "editor (token)",
+            "editor (JWT)",
+            "reader (token)",
+            "anonymous",
+            "editor/admin",
+            "reader/admin"
+        );
+        for sc in READS {
+            let run = |token: Option<&str>| {
+                wrk(&rectus.base, sc.url, 10_000, settings.seconds, settings.connections, None, token)
+            };
+            let admin = run(Some(ADMIN_TOKEN));
+            let user = run(Some(user_token));
+            let user_jwt = run(Some(&jwt));
+            let reader = run(Some(reader_token));
+            let anonymous = run(None);
+            for w in [&admin, &user, &user_jwt, &reader, &anonymous] {
+                assert_eq!(w.errors, 0, "{}: failed requests", sc.name);
+            }
+            println!(
+                "{:<14} {:>10.0} req/s {:>10.0} req/s {:>10.0} req/s {:>10.0} req/s {:>10.0} req/s {:>11.0}% {:>11.0}%",
+                sc.name,
+                admin.rps,
+                user.rps,
+                user_jwt.rps,
+                reader.rps,
+                anonymous.rps,
+                100.0 * user.rps / admin.rps.max(1e-9),
+                100.0 * reader.rps / admin.rps.max(1e-9)
+            );
+        }
+        let admin_jwt_run =
+            wrk(&rectus.base, READS[0].url, 10_000, settings.seconds, settings.connections, None, Some(&admin_jwt));
+        println!("admin, item by id, with a JWT: {:.0} req/s", admin_jwt_run.rps);
+        std::env::remove_var("BENCH_IDS");
+
+        // Logins, one at a time (argon2id m=64 MiB, t=3, p=4; no stall).
+        let n = 10;
+        let t = Instant::now();
+        for _ in 0..n {
+            let _ = login(email, "bench-pass-1").await;
+        }
+        println!(
+            "login (argon2id m=65536,t=3,p=4): {:.0} ms each, {n} in a row",
+            t.elapsed().as_secs_f64() * 1000.0 / n as f64
+        );
+        // JWT verification alone, in-process.
+        let secret = b"bench-secret";
+        let iterations = 20_000;
+        let t = Instant::now();
+        for _ in 0..iterations {
+            std::hint::black_box(rectus::auth::jwt::verify(secret, &jwt, 0).is_ok());
+        }
+        println!("JWT verification (HS256): {:.1} us each", t.elapsed().as_secs_f64() * 1e6 / iterations as f64);
+    }
+
+    /// Ids of published articles (readable by every caller of this bench).
+    async fn published_ids(db: &str) -> Vec<String> {
+        let database = libsql::Builder::new_local(db).build().await.expect("open db");
+        let conn = database.connect().expect("connect");
+        let mut rows =
+            conn.query("SELECT id FROM articles WHERE status = 'published' ORDER BY id", ()).await.expect("ids");
+        let mut ids = Vec::new();
+        while let Some(r) = rows.next().await.expect("row") {
+            ids.push(r.get::<i64>(0).expect("id").to_string());
+        }
+        ids
+    }
+
+    async fn data(r: reqwest::Result<reqwest::Response>) -> Value {
+        let r = r.expect("request");
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{status}: {body}");
+        body["data"].clone()
     }
 }
 

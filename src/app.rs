@@ -115,6 +115,8 @@ pub struct App {
     pub plans: crate::cache::PlanCache,
     /// Static tokens recently looked up.
     pub static_tokens: crate::auth::StaticTokenCache,
+    /// Access tokens already verified.
+    pub verified_tokens: crate::auth::VerifiedTokenCache,
     /// Where the schema snapshot came from (introspected, kv, bundled).
     schema_origin: RwLock<&'static str>,
 }
@@ -135,6 +137,7 @@ impl App {
             config,
             plans: Default::default(),
             static_tokens: Default::default(),
+            verified_tokens: Default::default(),
             schema_origin: RwLock::new("introspected"),
         }
     }

@@ -3,6 +3,7 @@
 
 use super::grants::PolicyGrants;
 use super::snapshot::{AccessSnapshot, PolicySet};
+use crate::sql::vars::CallerIds;
 use crate::sql::RequestVars;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,15 +18,18 @@ pub struct Caller {
     pub policies: PolicySet,
     /// What the policies grant; `None` for admins, who may do everything.
     pub grants: Option<Arc<PolicyGrants>>,
-    /// The refresh token of the session the access token belongs to.
-    pub session: Option<String>,
+    /// The values of `$CURRENT_USER` and friends, shared by every request.
+    ids: Arc<CallerIds>,
+    /// What a compiled plan depends on (see `plan_key`).
+    plan_key: String,
 }
 
 impl Caller {
     /// Full access, for work rectus does itself (bootstrap, re-reads of
     /// system rows it wrote).
     pub fn admin() -> Self {
-        Caller { policies: PolicySet { admin: true, app: true, ..PolicySet::default() }, ..Caller::default() }
+        let policies = PolicySet { admin: true, app: true, ..PolicySet::default() };
+        Caller { policies, plan_key: "admin".into(), ..Caller::default() }
     }
 
     /// A caller with `user` and `role`, their policies resolved in `access`.
@@ -33,12 +37,18 @@ impl Caller {
         let roles = access.role_tree(role.as_deref());
         let policies = access.policy_set(user.as_deref(), &roles, ip);
         let grants = if policies.admin { None } else { Some(access.grants(&policies)) };
-        Caller { user, role, roles, policies, grants, session: None }
-    }
-
-    /// An anonymous request: the public policies.
-    pub fn anonymous(access: &AccessSnapshot, ip: Option<IpAddr>) -> Self {
-        Caller::resolve(access, None, None, ip)
+        let plan_key = if policies.admin {
+            "admin".to_string()
+        } else {
+            format!("{}{}", policies.policies.join(","), if policies.app { "+app" } else { "" })
+        };
+        let ids = Arc::new(CallerIds {
+            user: user.clone(),
+            role: role.clone(),
+            roles: roles.clone(),
+            policies: policies.policies.clone(),
+        });
+        Caller { user, role, roles, policies, grants, ids, plan_key }
     }
 
     pub fn is_admin(&self) -> bool {
@@ -47,21 +57,12 @@ impl Caller {
 
     /// The values of `$CURRENT_USER` and friends for this request.
     pub fn vars(&self, now_ms: i64) -> RequestVars {
-        RequestVars {
-            now_ms,
-            user: self.user.clone(),
-            role: self.role.clone(),
-            roles: self.roles.clone(),
-            policies: self.policies.policies.clone(),
-        }
+        RequestVars { now_ms, ids: self.ids.clone() }
     }
 
     /// What a compiled plan depends on: the grants (not the user, whose
     /// values are bound per request).
-    pub fn plan_key(&self) -> String {
-        if self.is_admin() {
-            return "admin".to_string();
-        }
-        format!("{}{}", self.policies.policies.join(","), if self.policies.app { "+app" } else { "" })
+    pub fn plan_key(&self) -> &str {
+        &self.plan_key
     }
 }

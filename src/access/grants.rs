@@ -131,10 +131,11 @@ impl CollectionGrant {
         self.cases.iter().any(|c| c.rule.is_none())
     }
 
-    /// Indices of the cases granting `field`; empty when it is granted
-    /// unconditionally or not at all.
+    /// Indices of the cases granting `field`; empty when every visible item
+    /// may show it (a rule for all items grants it, or every rule does: a
+    /// visible item satisfies one of them) or when no rule grants it.
     pub fn cases_granting(&self, field: &str) -> Vec<usize> {
-        if self.unconditional.contains(field) {
+        if self.unconditional.contains(field) || self.cases.iter().all(|c| c.fields.contains(field)) {
             return Vec::new();
         }
         self.cases.iter().enumerate().filter(|(_, c)| c.fields.contains(field)).map(|(i, _)| i).collect()
@@ -224,7 +225,7 @@ mod tests {
         assert_eq!(g.cases.len(), 2, "equal rules merge");
         assert_eq!(g.cases[0].fields, FieldSet::parse(Some(&json!("id,title,status"))));
         assert!(!g.all_items());
-        assert_eq!(g.cases_granting("title"), [0, 1]);
+        assert!(g.cases_granting("title").is_empty(), "every rule grants it: no guard");
         assert_eq!(g.cases_granting("body"), [1]);
         assert!(g.grants("body"));
         let open = perm(None, "id");

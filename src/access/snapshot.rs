@@ -57,7 +57,16 @@ pub struct AccessSnapshot {
     /// Changes iff what was loaded changes.
     pub fingerprint: String,
     grants: Mutex<HashMap<Vec<String>, Arc<PolicyGrants>>>,
+    /// Callers already resolved, by user, role and (where a policy limits
+    /// addresses) IP.
+    callers: Mutex<HashMap<CallerKey, Arc<super::Caller>>>,
 }
+
+/// A caller's user, role and (where it matters) IP.
+type CallerKey = (Option<String>, Option<String>, Option<IpAddr>);
+
+/// Callers kept resolved; past it the cache starts over.
+const CALLER_CACHE: usize = 10_000;
 
 /// Who is asking, once their policies are known.
 #[derive(Debug, Clone, Default)]
@@ -114,6 +123,7 @@ impl AccessSnapshot {
             login_attempts,
             fingerprint,
             grants: Mutex::new(HashMap::new()),
+            callers: Mutex::new(HashMap::new()),
         })
     }
 
@@ -161,6 +171,23 @@ impl AccessSnapshot {
             }
         }
         set
+    }
+
+    /// The caller with `user` and `role` from `ip`, resolved once (the IP
+    /// counts only when some policy is limited to addresses).
+    pub fn caller(&self, user: Option<String>, role: Option<String>, ip: Option<IpAddr>) -> Arc<super::Caller> {
+        let ip = ip.filter(|_| self.policies.values().any(|p| !p.ip_access.is_empty()));
+        let key = (user, role, ip);
+        if let Some(c) = self.callers.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return c.clone();
+        }
+        let caller = Arc::new(super::Caller::resolve(self, key.0.clone(), key.1.clone(), key.2));
+        let mut cache = self.callers.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CALLER_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, caller.clone());
+        caller
     }
 
     /// The grants of `set`, built once per distinct set of policies.

@@ -12,10 +12,10 @@ use serde_json::Value as Json;
 pub fn substitute(value: &Json, vars: &RequestVars) -> Json {
     match value {
         Json::String(s) => match s.as_str() {
-            "$CURRENT_USER" => vars.user.clone().map(Json::String).unwrap_or(Json::Null),
-            "$CURRENT_ROLE" => vars.role.clone().map(Json::String).unwrap_or(Json::Null),
-            "$CURRENT_ROLES" => Json::from(vars.roles.clone()),
-            "$CURRENT_POLICIES" => Json::from(vars.policies.clone()),
+            "$CURRENT_USER" => vars.ids.user.clone().map(Json::String).unwrap_or(Json::Null),
+            "$CURRENT_ROLE" => vars.ids.role.clone().map(Json::String).unwrap_or(Json::Null),
+            "$CURRENT_ROLES" => Json::from(vars.ids.roles.clone()),
+            "$CURRENT_POLICIES" => Json::from(vars.ids.policies.clone()),
             "$NOW" => Json::String(iso_from_millis(vars.now_ms)),
             _ => value.clone(),
         },
@@ -32,7 +32,9 @@ mod tests {
 
     #[test]
     fn replaces_variables_anywhere() {
-        let vars = RequestVars { user: Some("u1".into()), roles: vec!["r".into()], ..Default::default() };
+        let ids =
+            crate::sql::vars::CallerIds { user: Some("u1".into()), roles: vec!["r".into()], ..Default::default() };
+        let vars = RequestVars { now_ms: 0, ids: std::sync::Arc::new(ids) };
         let v = json!({"owner": {"_eq": "$CURRENT_USER"}, "_and": [{"role": {"_in": "$CURRENT_ROLES"}}], "x": "$CURRENT_ROLE"});
         assert_eq!(
             substitute(&v, &vars),

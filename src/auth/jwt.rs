@@ -56,25 +56,31 @@ pub fn sign(secret: &[u8], mut claims: AccessClaims, now_ms: i64, ttl_ms: i64) -
     Hs256.token(&header, &full, &Hs256Key::new(secret)).unwrap_or_default()
 }
 
-/// True when `token` claims to come from Directus (`iss: directus`), which
-/// decides between JWT verification and a static-token lookup.
-pub fn is_directus_jwt(token: &str) -> bool {
-    let Ok(untrusted) = UntrustedToken::new(token) else {
-        return false;
-    };
-    untrusted
-        .deserialize_claims_unchecked::<serde_json::Value>()
-        .map(|c| c.custom.get("iss").and_then(|i| i.as_str()) == Some(ISSUER))
-        .unwrap_or(false)
+/// A verified token's claims and when it expires (ms; `None`: never).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    pub claims: AccessClaims,
+    pub expires_ms: Option<i64>,
 }
 
 /// Verifies a Directus JWT: signature first (in constant time), then expiry,
 /// as jsonwebtoken does, so an expired forgery is INVALID, not EXPIRED.
 pub fn verify(secret: &[u8], token: &str, now_ms: i64) -> Result<AccessClaims, TokenError> {
-    if !is_directus_jwt(token) {
-        return Err(TokenError::NotDirectus);
+    verify_full(secret, token, now_ms).map(|v| v.claims)
+}
+
+/// `verify`, with the token's expiry.
+pub fn verify_full(secret: &[u8], token: &str, now_ms: i64) -> Result<Verified, TokenError> {
+    let untrusted = UntrustedToken::new(token).map_err(|_| TokenError::NotDirectus)?;
+    // Only tokens Directus issued (`iss: directus`) are JWTs to verify.
+    #[derive(Deserialize)]
+    struct Issuer {
+        iss: Option<String>,
     }
-    let untrusted = UntrustedToken::new(token).map_err(|_| TokenError::Invalid)?;
+    match untrusted.deserialize_claims_unchecked::<Issuer>() {
+        Ok(c) if c.custom.iss.as_deref() == Some(ISSUER) => {}
+        _ => return Err(TokenError::NotDirectus),
+    }
     // Any failure is INVALID_TOKEN: a bad signature, another algorithm
     // (`none` included), or claims without `role`, `app_access` or `admin_access`.
     let verified = Hs256
@@ -89,7 +95,7 @@ pub fn verify(secret: &[u8], token: &str, now_ms: i64) -> Result<AccessClaims, T
     if claims.expiration.is_some_and(|exp| Some(exp) <= now) {
         return Err(TokenError::Expired);
     }
-    Ok(claims.custom.clone())
+    Ok(Verified { claims: claims.custom.clone(), expires_ms: claims.expiration.map(|e| e.timestamp_millis()) })
 }
 
 fn timestamp(ms: i64) -> Option<DateTime<Utc>> {

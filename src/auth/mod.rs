@@ -7,7 +7,7 @@ pub mod random;
 pub mod request;
 pub mod session;
 
-pub use request::{authenticate, ClientIp, StaticTokenCache};
+pub use request::{authenticate, ClientIp, StaticTokenCache, VerifiedTokenCache};
 
 /// `15m`, `7d`, `10s`, `500ms` or plain milliseconds (the `ms` package's forms).
 pub fn duration_ms(s: &str) -> Result<i64, String> {

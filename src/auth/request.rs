@@ -11,7 +11,7 @@ use http::Request;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The client's address, as the host saw it (an extension of the request).
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,38 @@ pub const STATIC_TOKEN_TTL_MS: i64 = 10_000;
 /// A static token's user and role (`None`: no active user holds it), and
 /// when that was looked up.
 type TokenEntry = (Option<(String, Option<String>)>, i64);
+
+/// Access tokens already verified, by their text (signature included, so
+/// only the very same token hits): a token used again skips the HMAC and
+/// JSON work until it expires. Bounded; the least recently used go first.
+pub struct VerifiedTokenCache {
+    tokens: Mutex<cached::SizedCache<String, super::jwt::Verified>>,
+}
+
+impl Default for VerifiedTokenCache {
+    fn default() -> Self {
+        VerifiedTokenCache { tokens: Mutex::new(cached::SizedCache::with_size(4096)) }
+    }
+}
+
+impl VerifiedTokenCache {
+    /// `token`'s claims: remembered, or verified now (and remembered).
+    fn verify(&self, secret: &[u8], token: &str, now_ms: i64) -> Result<jwt::AccessClaims, TokenError> {
+        use cached::Cached;
+        if let Some(v) = self.lock().cache_get(token) {
+            if v.expires_ms.is_none_or(|exp| exp > now_ms) {
+                return Ok(v.claims.clone());
+            }
+        }
+        let verified = jwt::verify_full(secret, token, now_ms)?;
+        self.lock().cache_set(token.to_string(), verified.clone());
+        Ok(verified.claims)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, cached::SizedCache<String, super::jwt::Verified>> {
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// Static tokens recently looked up, by their SHA-256 (the cache never
 /// holds a token itself).
@@ -95,14 +127,14 @@ fn query_param(query: &str, name: &str) -> Option<String> {
 /// The caller of `req`: anonymous without a token; a Directus JWT is
 /// verified (TOKEN_EXPIRED, INVALID_TOKEN); anything else is looked up as a
 /// static token (INVALID_CREDENTIALS when unknown).
-pub async fn authenticate(app: &App, req: &Request<Bytes>) -> ApiResult<Caller> {
+pub async fn authenticate(app: &App, req: &Request<Bytes>) -> ApiResult<Arc<Caller>> {
     let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
     let access = app.access();
     let Some((token, _source)) = extract_token(req, &app.config.auth.session_cookie_name)? else {
-        return Ok(Caller::anonymous(&access, ip));
+        return Ok(access.caller(None, None, ip));
     };
     let now = app.host.now_ms();
-    match jwt::verify(&app.config.auth.secret, &token, now) {
+    match app.verified_tokens.verify(&app.config.auth.secret, &token, now) {
         Ok(claims) => {
             if let Some(session) = &claims.session {
                 if !session_is_live(app, session, claims.id.as_deref(), now).await? {
@@ -110,15 +142,13 @@ pub async fn authenticate(app: &App, req: &Request<Bytes>) -> ApiResult<Caller> 
                 }
             }
             // As Directus: the role comes from the token, not the database.
-            let mut caller = Caller::resolve(&access, claims.id, claims.role, ip);
-            caller.session = claims.session;
-            Ok(caller)
+            Ok(access.caller(claims.id, claims.role, ip))
         }
         Err(TokenError::Expired) => Err(ApiError::token_expired()),
         Err(TokenError::Invalid) => Err(ApiError::invalid_token()),
         Err(TokenError::NotDirectus) => {
             let (user, role) = static_token_user(app, &token, now).await?.ok_or_else(ApiError::invalid_credentials)?;
-            Ok(Caller::resolve(&access, Some(user), role, ip))
+            Ok(access.caller(Some(user), role, ip))
         }
     }
 }

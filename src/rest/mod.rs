@@ -82,7 +82,7 @@ async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
 
 /// The caller of an API request: refused with SERVICE_UNAVAILABLE while the
 /// database has no system tables (nothing is served to anyone by accident).
-pub(crate) async fn caller(app: &App, req: &Request<Bytes>) -> ApiResult<crate::access::Caller> {
+pub(crate) async fn caller(app: &App, req: &Request<Bytes>) -> ApiResult<std::sync::Arc<crate::access::Caller>> {
     if !app.access().bootstrapped {
         return Err(not_bootstrapped());
     }

@@ -165,7 +165,9 @@ impl<'a> ReadCtx<'a> {
         // The outer select builds the JSON of the page's rows only; the
         // rules' results travel from the inner select as flag columns.
         let mut columns: Vec<String> = selection.needed_columns().iter().map(|c| column(&alias, c)).collect();
-        let outer_rules = scope.rules().map(|rules| {
+        // Only fields granted under some rules but not others need them.
+        let guarded = |rules: &Rules| selection.field_names().iter().any(|f| !rules.grant.cases_granting(f).is_empty());
+        let outer_rules = scope.rules().filter(|rules| guarded(rules)).map(|rules| {
             let mut flags = Vec::with_capacity(rules.case_sql.len());
             for (i, sql) in rules.case_sql.iter().enumerate() {
                 flags.push(sql.as_ref().map(|sql| {

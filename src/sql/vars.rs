@@ -21,14 +21,20 @@ pub enum Slot {
     Now,
 }
 
-/// The values of one request's variables.
+/// Who the variables name: fixed per caller, shared by their requests.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RequestVars {
-    pub now_ms: i64,
+pub struct CallerIds {
     pub user: Option<String>,
     pub role: Option<String>,
     pub roles: Vec<String>,
     pub policies: Vec<String>,
+}
+
+/// The values of one request's variables.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestVars {
+    pub now_ms: i64,
+    pub ids: std::sync::Arc<CallerIds>,
 }
 
 impl RequestVars {
@@ -36,10 +42,10 @@ impl RequestVars {
     pub fn value(&self, slot: Slot) -> Value {
         let array = |ids: &[String]| Value::Text(serde_json::Value::from(ids.to_vec()).to_string());
         match slot {
-            Slot::User => self.user.clone().into(),
-            Slot::Role => self.role.clone().into(),
-            Slot::Roles => array(&self.roles),
-            Slot::Policies => array(&self.policies),
+            Slot::User => self.ids.user.clone().into(),
+            Slot::Role => self.ids.role.clone().into(),
+            Slot::Roles => array(&self.ids.roles),
+            Slot::Policies => array(&self.ids.policies),
             Slot::Now => Value::Text(iso_from_millis(self.now_ms)),
         }
     }
@@ -85,7 +91,8 @@ mod tests {
         assert_eq!(variable("$CURRENT_USERS"), None);
         assert_eq!(variable("$CURRENT_USER."), None);
         assert_eq!(variable("CURRENT_USER"), None);
-        let vars = RequestVars { user: Some("u1".into()), roles: vec!["a".into(), "b".into()], ..Default::default() };
+        let ids = CallerIds { user: Some("u1".into()), roles: vec!["a".into(), "b".into()], ..Default::default() };
+        let vars = RequestVars { now_ms: 0, ids: std::sync::Arc::new(ids) };
         assert_eq!(vars.value(Slot::User), Value::Text("u1".into()));
         assert_eq!(vars.value(Slot::Role), Value::Null);
         assert_eq!(vars.value(Slot::Roles), Value::Text("[\"a\",\"b\"]".into()));
