@@ -3,7 +3,7 @@
 //!
 //!   cargo bench --bench load                 # everything, 10k and 100k articles
 //!   RECTUS_BENCH_SIZES=10000 RECTUS_BENCH_SECONDS=3 cargo bench --bench load
-//!   RECTUS_BENCH_ONLY=music cargo bench --bench load      # one part: cms, music, saturation
+//!   RECTUS_BENCH_ONLY=music cargo bench --bench load      # one part: cms, music, saturation, access
 //!
 //! Parts:
 //! - cms: the demo data set (Directus metadata, indexed foreign keys), four
