@@ -888,7 +888,10 @@ mod edge {
         for _ in 0..n {
             assert!(!login(email.clone(), "edge-pass-1").await.is_empty(), "login failed");
         }
-        println!("login on the worker (argon2id m=65536,t=3,p=4, no stall): {:.0} ms each", t.elapsed().as_secs_f64() * 1000.0 / n as f64);
+        println!(
+            "login on the worker (argon2id m=65536,t=3,p=4, no stall): {:.0} ms each",
+            t.elapsed().as_secs_f64() * 1000.0 / n as f64
+        );
         let jwt = login("admin@example.com".into(), "bench-password").await;
         let url = "/items/articles/{id}?fields=id";
         let static_token = wrk(base, url, 1000, settings.seconds, 8, None, Some(ADMIN_TOKEN));

@@ -8,16 +8,9 @@ use common::{sql_column, sql_ids, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 use std::sync::OnceLock;
 
-/// A server of this test binary's own (it writes), or the shared external one.
 fn server() -> &'static Server {
     static S: OnceLock<Server> = OnceLock::new();
-    S.get_or_init(|| {
-        if std::env::var("RECTUS_TEST_URL").is_ok() {
-            common::shared().clone()
-        } else {
-            common::start("access", &["--demo", "--demo-articles", "120"])
-        }
-    })
+    S.get_or_init(|| common::own_demo("access", "120"))
 }
 
 /// A fresh name per run (the external server keeps what earlier runs made).

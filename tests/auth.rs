@@ -11,13 +11,7 @@ use std::sync::OnceLock;
 
 fn server() -> &'static Server {
     static S: OnceLock<Server> = OnceLock::new();
-    S.get_or_init(|| {
-        if std::env::var("RECTUS_TEST_URL").is_ok() {
-            common::shared().clone()
-        } else {
-            common::start("auth", &["--demo", "--demo-articles", "40"])
-        }
-    })
+    S.get_or_init(|| common::own_demo("auth", "40"))
 }
 
 fn b64(s: &str) -> String {

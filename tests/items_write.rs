@@ -2,23 +2,13 @@
 //! nested relational writes, and rollback of failed requests.
 
 mod common;
-use common::{ids, sql_column, sql_ids, start, Server};
+use common::{ids, sql_column, sql_ids, Server};
 use serde_json::json;
 use std::sync::OnceLock;
 
-/// This file's own server, so writes do not disturb the read tests; against
-/// an external host (RECTUS_TEST_URL) the shared one, which scripts/edge-test
-/// points at only after the read suites ran.
 fn server() -> &'static Server {
     static S: OnceLock<Server> = OnceLock::new();
-    S.get_or_init(|| {
-        if std::env::var("RECTUS_TEST_URL").is_ok() {
-            let s = common::shared();
-            s.clone()
-        } else {
-            start("write", &["--demo", "--demo-articles", "200"])
-        }
-    })
+    S.get_or_init(|| common::own_demo("write", "200"))
 }
 
 fn count(s: &Server, table: &str) -> i64 {

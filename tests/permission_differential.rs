@@ -140,11 +140,7 @@ fn unique(prefix: &str, n: u64) -> String {
 
 #[test]
 fn random_rules_against_a_model() {
-    let s: Server = if std::env::var("RECTUS_TEST_URL").is_ok() {
-        common::shared().clone()
-    } else {
-        common::start("perm-diff", &["--demo", "--demo-articles", "150"])
-    };
+    let s: Server = common::own_demo("perm-diff", "150");
     let rows = load_rows(&s.db_path);
     let emails: Vec<String> = sql_column(&s.db_path, "SELECT email FROM authors WHERE email IS NOT NULL ORDER BY id")
         .into_iter()

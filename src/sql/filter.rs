@@ -309,6 +309,14 @@ impl<'a> FilterCtx<'a> {
             Slot::User => "directus_users",
             _ => "directus_roles",
         };
+        let (value, key) = self.system_row_value(b, table, path)?;
+        let slot = b.slot(var.slot);
+        Ok(format!("(SELECT {value} WHERE {key} = {slot})"))
+    }
+
+    /// `path` read from a system table's row with full access:
+    /// `expr FROM table AS t`, and the row's key column to select it by.
+    fn system_row_value(&self, b: &mut SqlBuilder, table: &str, path: &str) -> ApiResult<(String, String)> {
         let coll = self.schema.collection(table).ok_or_else(|| {
             ApiError::invalid_query(format!("{table} does not exist: the database is not bootstrapped"))
         })?;
@@ -316,13 +324,8 @@ impl<'a> FilterCtx<'a> {
         let alias = b.alias();
         let row = Scope::table(coll, alias.clone());
         let (owner, f) = raw.resolve_path(b, &row, path)?;
-        let value = owner.column_expr(&f.name);
-        let key = b.slot(var.slot);
-        Ok(format!(
-            "(SELECT {value} FROM {} AS {alias} WHERE {} = {key})",
-            ident(table),
-            column(&alias, &coll.primary_key)
-        ))
+        let value = format!("{} FROM {} AS {alias}", owner.column_expr(&f.name), ident(table));
+        Ok((value, column(&alias, &coll.primary_key)))
     }
 
     /// The SQL list for `_in: "$CURRENT_ROLES"` (or a list holding such
@@ -354,20 +357,9 @@ impl<'a> FilterCtx<'a> {
     /// `$CURRENT_ROLES.name`: that field of every role of the tree (or policy).
     fn variable_list_path(&self, b: &mut SqlBuilder, slot: Slot, path: &str) -> ApiResult<String> {
         let table = if slot == Slot::Roles { "directus_roles" } else { "directus_policies" };
-        let coll = self.schema.collection(table).ok_or_else(|| {
-            ApiError::invalid_query(format!("{table} does not exist: the database is not bootstrapped"))
-        })?;
-        let raw = FilterCtx { grants: None, ..*self };
-        let alias = b.alias();
-        let row = Scope::table(coll, alias.clone());
-        let (owner, f) = raw.resolve_path(b, &row, path)?;
+        let (value, key) = self.system_row_value(b, table, path)?;
         let ids = b.slot(slot);
-        Ok(format!(
-            "SELECT {} FROM {} AS {alias} WHERE {} IN (SELECT value FROM json_each({ids}))",
-            owner.column_expr(&f.name),
-            ident(table),
-            column(&alias, &coll.primary_key)
-        ))
+        Ok(format!("SELECT {value} WHERE {key} IN (SELECT value FROM json_each({ids}))"))
     }
 }
 

@@ -127,6 +127,18 @@ pub fn start(tag: &str, extra: &[&str]) -> Server {
     serve_file(&fresh_path(tag), extra)
 }
 
+/// A server of the calling test file's own, over a fresh demo database of
+/// `articles` articles, so its writes disturb no other suite; against an
+/// external host (RECTUS_TEST_URL) the shared one, which scripts/edge-test
+/// points the writing suites at only after the read suites ran.
+pub fn own_demo(tag: &str, articles: &str) -> Server {
+    if std::env::var("RECTUS_TEST_URL").is_ok() {
+        shared().clone()
+    } else {
+        start(tag, &["--demo", "--demo-articles", articles])
+    }
+}
+
 /// Starts a server over the existing (or new) database file at `db_path`.
 pub fn serve_file(db_path: &str, extra: &[&str]) -> Server {
     let db_path = db_path.to_string();
