@@ -4,19 +4,13 @@
 //! server and (scripts/edge-test) the edge worker on D1 and Durable Object.
 
 mod common;
-use common::{sql_column, sql_ids, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+use common::{sql_column, sql_ids, unique, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 use std::sync::OnceLock;
 
 fn server() -> &'static Server {
     static S: OnceLock<Server> = OnceLock::new();
     S.get_or_init(|| common::own_demo("access", "120"))
-}
-
-/// A fresh name per run (the external server keeps what earlier runs made).
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
 }
 
 fn login(s: &Server, email: &str, password: &str) -> Value {

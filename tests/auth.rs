@@ -4,7 +4,7 @@
 
 mod common;
 use base64::Engine as _;
-use common::{sql_column, Server, ADMIN_EMAIL, ADMIN_PASSWORD, SECRET};
+use common::{sql_column, unique, Server, ADMIN_EMAIL, ADMIN_PASSWORD, SECRET};
 use hmac::Mac;
 use serde_json::{json, Value};
 use std::sync::OnceLock;
@@ -33,11 +33,6 @@ fn now_secs() -> i64 {
 fn admin_claims(s: &Server) -> Value {
     let id = s.get("/users/me?fields=id,role").data();
     json!({"id": id["id"], "role": id["role"], "app_access": true, "admin_access": true, "iat": now_secs(), "exp": now_secs() + 600, "iss": "directus"})
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}{}{nanos}", std::process::id())
 }
 
 /// A raw POST whose Set-Cookie headers we want.

@@ -3,14 +3,8 @@
 //! one atomic batch.
 
 mod common;
-use common::shared;
+use common::{shared, unique};
 use serde_json::json;
-
-fn unique(tag: &str) -> String {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("{tag}-{}-{nanos}", std::process::id())
-}
 
 #[test]
 fn create_update_delete_one_item() {

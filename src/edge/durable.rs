@@ -26,6 +26,7 @@ pub struct RectusObject {
 
 impl DurableObject for RectusObject {
     fn new(state: State, env: Env) -> Self {
+        super::log::init();
         RectusObject { state: Rc::new(state), env, app: RefCell::new(None), generation: Default::default() }
     }
 

@@ -7,6 +7,7 @@ mod buffered;
 mod d1;
 mod durable;
 mod host;
+mod log;
 mod snapshot;
 
 use crate::app::{App, Config};
@@ -32,6 +33,7 @@ thread_local! {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    log::init();
     // RECTUS_BACKEND=durable-object: the database lives in one Durable Object
     // (its SQLite storage), which serves every request.
     if env.var("RECTUS_BACKEND").map(|v| v.to_string()).ok().as_deref() == Some("durable-object") {

@@ -139,6 +139,13 @@ pub fn own_demo(tag: &str, articles: &str) -> Server {
     }
 }
 
+/// A name no earlier run used (an external server keeps what earlier runs
+/// made, and unique columns would refuse a repeat).
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
 /// Starts a server over the existing (or new) database file at `db_path`.
 pub fn serve_file(db_path: &str, extra: &[&str]) -> Server {
     let db_path = db_path.to_string();
