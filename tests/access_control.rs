@@ -200,6 +200,8 @@ fn validation_and_presets_apply_to_writes() {
                "validation": {"body": {"_nnull": true}}, "presets": {"author_name": "$CURRENT_USER"}}),
     )
     .data();
+    a.post("/permissions", json!({"policy": policy, "collection": "comments", "action": "update", "fields": ["body"]}))
+        .data();
     let email = format!("{}@example.com", unique("commenter"));
     let user = a.post("/users", json!({"email": email, "password": "pass-1234", "role": role})).data();
     let token = unique("commenter-token");
@@ -220,9 +222,57 @@ fn validation_and_presets_apply_to_writes() {
     assert_eq!(r.status, 204, "{}", r.text);
     let author_name = sql_column(&s.db_path, &format!("SELECT author_name FROM comments WHERE body = '{body}'"));
     assert_eq!(author_name, [user["id"].clone()], "the preset filled the field");
+    // A batch update names each item's key, which the update grant need not list.
+    let id = sql_ids(&s.db_path, &format!("SELECT id FROM comments WHERE body = '{body}'"))[0];
+    let edited = unique("an edited comment");
+    let r = c.patch("/items/comments", json!([{"id": id, "body": edited}]));
+    assert!(r.status == 200 || r.status == 204, "{}", r.text);
+    assert_eq!(sql_column(&s.db_path, &format!("SELECT body FROM comments WHERE id = {id}")), [json!(edited)]);
     // A batch with one invalid item stores none of them.
     let first = unique("first of a batch");
     let r = c.post("/items/comments", json!([{"article": article, "body": first}, {"article": article, "body": null}]));
     assert_eq!(r.code(), "FAILED_VALIDATION");
     assert!(sql_column(&s.db_path, &format!("SELECT id FROM comments WHERE body = '{first}'")).is_empty());
+}
+
+#[test]
+fn secrets_cannot_be_queried_by_non_admins() {
+    let s = server();
+    let a = s.clone();
+    // A user manager: reads every field of every user, tokens and passwords included.
+    let role = a.post("/roles", json!({"name": unique("User managers")})).data()["id"].as_str().unwrap().to_string();
+    let policy = a.post("/policies", json!({"name": unique("User managers"), "roles": [{"role": role}]})).data()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    a.post(
+        "/permissions",
+        json!({"policy": policy, "collection": "directus_users", "action": "read", "fields": ["*"]}),
+    )
+    .data();
+    let token = unique("manager-token");
+    let email = format!("{}@example.com", unique("manager"));
+    a.post("/users", json!({"email": email, "password": "pass-1234", "role": role, "token": token})).data();
+    let m = s.as_token(&token);
+
+    // They read, masked.
+    let admin = m.get(&format!("/users?filter[email][_eq]={ADMIN_EMAIL}&fields=email,token,password")).data();
+    assert_eq!(admin, json!([{"email": ADMIN_EMAIL, "token": "**********", "password": "**********"}]));
+    // But cannot find the values out through a query.
+    for query in [
+        "filter[token][_starts_with]=r",
+        "filter[password][_nnull]=true",
+        "sort=token",
+        "groupBy[]=token&aggregate[count]=*",
+        "aggregate[countDistinct]=password",
+    ] {
+        let r = m.get(&format!("/users?{query}"));
+        assert_eq!((r.status, r.code().as_str()), (403, "FORBIDDEN"), "{query}: {}", r.text);
+    }
+    // Search skips them: the admin's token matches nobody.
+    let found = m.get(&format!("/users?search={}&fields=email", common::ADMIN_TOKEN)).data();
+    assert_eq!(found, json!([]));
+    // The admin still can.
+    let found = a.get(&format!("/users?filter[token][_eq]={}&fields=email", common::ADMIN_TOKEN)).data();
+    assert_eq!(found, json!([{"email": ADMIN_EMAIL}]));
 }

@@ -127,6 +127,23 @@ fn login_refresh_and_logout_in_each_mode() {
 }
 
 #[test]
+fn a_refresh_token_raced_twice_rotates_once() {
+    let s = server().anonymous();
+    for _ in 0..5 {
+        let d = s.post("/auth/login", json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).data();
+        let refresh = d["refresh_token"].as_str().unwrap().to_string();
+        let statuses: Vec<u16> = std::thread::scope(|scope| {
+            let racers: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| s.post("/auth/refresh", json!({"refresh_token": refresh})).status))
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert_eq!(statuses.iter().filter(|&&st| st == 200).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|&st| st == 200 || st == 401), "{statuses:?}");
+    }
+}
+
+#[test]
 fn login_errors_match_directus() {
     let s = server().anonymous();
     let cases = [

@@ -182,6 +182,13 @@ fn typed_values_round_trip() {
     assert_eq!(screen["pin"], "**********");
     let stored = sql_column(&s.db_path, &format!("SELECT pin FROM screens WHERE id = '{id}'"))[0].clone();
     assert!(stored.as_str().unwrap().starts_with("$argon2id$"));
+    // A value that already looks like a hash is hashed too: nobody picks the
+    // cost of the hash a later verification runs.
+    let planted = "$argon2id$v=19$m=4194304,t=1000,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
+    s.patch(&format!("/items/screens/{id}"), json!({"pin": planted})).data();
+    let stored = sql_column(&s.db_path, &format!("SELECT pin FROM screens WHERE id = '{id}'"))[0].clone();
+    let stored = stored.as_str().unwrap();
+    assert!(stored.starts_with("$argon2id$") && stored != planted, "{stored}");
 }
 
 #[test]

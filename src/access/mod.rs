@@ -11,4 +11,4 @@ pub mod variables;
 
 pub use caller::Caller;
 pub use grants::{Action, CollectionGrant, FieldSet, PolicyGrants};
-pub use snapshot::{AccessSnapshot, PolicySet};
+pub use snapshot::{AccessSnapshot, PolicySet, REQUIRED_TABLES};

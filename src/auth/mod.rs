@@ -9,6 +9,22 @@ pub mod session;
 
 pub use request::{authenticate, ClientIp, StaticTokenCache, VerifiedTokenCache};
 
+/// The key access tokens are signed with: `SECRET`, or (unset or empty, which
+/// would make tokens forgeable) random bytes, so tokens then verify only
+/// where they were signed.
+pub fn signing_secret(given: Option<&str>, host: &dyn crate::app::Host) -> Vec<u8> {
+    match given {
+        Some(s) if !s.trim().is_empty() => s.as_bytes().to_vec(),
+        given => {
+            let what = if given.is_some() { "SECRET is empty" } else { "SECRET is not set" };
+            tracing::warn!("{what}: a random one is used; tokens verify only on this process and end with it");
+            let mut s = vec![0u8; 32];
+            host.fill_random(&mut s);
+            s
+        }
+    }
+}
+
 /// `15m`, `7d`, `10s`, `500ms` or plain milliseconds (the `ms` package's forms).
 pub fn duration_ms(s: &str) -> Result<i64, String> {
     let s = s.trim();

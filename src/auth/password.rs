@@ -32,13 +32,27 @@ pub fn hash(password: &str, salt: &[u8; 16], params: HashParams) -> Result<Strin
         .map_err(|e| e.to_string())
 }
 
-/// True when `password` matches the PHC string `phc` (any argon2 variant
-/// and parameters; the comparison is constant-time).
+/// The costliest stored hash a login will verify: four times Directus's
+/// memory and far more than its passes, so any sane hash passes, while a
+/// planted one cannot make a login allocate gigabytes.
+const MAX_MEMORY_KIB: u32 = 4 * 65_536;
+const MAX_ITERATIONS: u32 = 64;
+const MAX_PARALLELISM: u32 = 16;
+
+/// True when `password` matches the PHC string `phc` (any argon2 variant,
+/// parameters up to the caps above; the comparison is constant-time).
 pub fn verify(phc: &str, password: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    if params.m_cost() > MAX_MEMORY_KIB || params.t_cost() > MAX_ITERATIONS || params.p_cost() > MAX_PARALLELISM {
+        tracing::warn!("a stored password hash asks for more than a login may spend; refused");
+        return false;
     }
+    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
 }
 
 #[cfg(test)]
@@ -55,6 +69,15 @@ mod tests {
         assert!(!verify(&h, "s3cret!"));
         assert!(!verify("not a hash", "s3cret"));
         assert!(!verify("", ""));
+    }
+
+    #[test]
+    fn hashes_costlier_than_the_caps_are_refused() {
+        let h = hash("s3cret", &[7; 16], CHEAP).unwrap();
+        let costly = h.replace("m=64,", &format!("m={},", MAX_MEMORY_KIB + 1));
+        assert!(!verify(&costly, "s3cret"));
+        let slow = h.replace("t=1,", &format!("t={},", MAX_ITERATIONS + 1));
+        assert!(!verify(&slow, "s3cret"));
     }
 
     #[test]

@@ -9,7 +9,6 @@ use crate::error::{ApiError, ApiResult};
 use bytes::Bytes;
 use http::Request;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -58,35 +57,47 @@ impl VerifiedTokenCache {
 }
 
 /// Static tokens recently looked up, by their SHA-256 (the cache never
-/// holds a token itself).
-#[derive(Default)]
+/// holds a token itself), unknown ones included. Bounded, so random tokens
+/// cannot grow it; the least recently used go first.
 pub struct StaticTokenCache {
-    users: Mutex<HashMap<[u8; 32], TokenEntry>>,
+    users: Mutex<cached::SizedCache<[u8; 32], TokenEntry>>,
+}
+
+impl Default for StaticTokenCache {
+    fn default() -> Self {
+        StaticTokenCache { users: Mutex::new(cached::SizedCache::with_size(4096)) }
+    }
 }
 
 impl StaticTokenCache {
     pub fn clear(&self) {
-        self.lock().clear();
+        use cached::Cached;
+        self.lock().cache_clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], TokenEntry>> {
+    /// The entry for `digest` when it was looked up within STATIC_TOKEN_TTL_MS.
+    fn get(&self, digest: &[u8; 32], now_ms: i64) -> Option<Option<(String, Option<String>)>> {
+        use cached::Cached;
+        let mut users = self.lock();
+        let (user, at) = users.cache_get(digest)?;
+        (now_ms - at < STATIC_TOKEN_TTL_MS).then(|| user.clone())
+    }
+
+    fn set(&self, digest: [u8; 32], user: Option<(String, Option<String>)>, now_ms: i64) {
+        use cached::Cached;
+        self.lock().cache_set(digest, (user, now_ms));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, cached::SizedCache<[u8; 32], TokenEntry>> {
         self.users.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-/// Where a request's token came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenSource {
-    Header,
-    Query,
-    Cookie,
 }
 
 /// The request's token, by Directus's rules: `?access_token=`, then an
 /// `Authorization: Bearer <token>` header (both at once is INVALID_PAYLOAD),
 /// then the session cookie. Other header forms are ignored.
-pub fn extract_token(req: &Request<Bytes>, session_cookie: &str) -> ApiResult<Option<(String, TokenSource)>> {
-    let mut found = query_param(req.uri().query().unwrap_or(""), "access_token").map(|t| (t, TokenSource::Query));
+pub fn extract_token(req: &Request<Bytes>, session_cookie: &str) -> ApiResult<Option<String>> {
+    let mut found = query_param(req.uri().query().unwrap_or(""), "access_token");
     if let Some(header) = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let parts: Vec<&str> = header.split(' ').collect();
         if let [scheme, token] = parts.as_slice() {
@@ -96,12 +107,12 @@ pub fn extract_token(req: &Request<Bytes>, session_cookie: &str) -> ApiResult<Op
                         "The request uses more than one method for including an access token",
                     ));
                 }
-                found = Some((token.to_string(), TokenSource::Header));
+                found = Some(token.to_string());
             }
         }
     }
     if found.is_none() {
-        found = cookie(req, session_cookie).map(|t| (t, TokenSource::Cookie));
+        found = cookie(req, session_cookie);
     }
     Ok(found)
 }
@@ -130,7 +141,7 @@ fn query_param(query: &str, name: &str) -> Option<String> {
 pub async fn authenticate(app: &App, req: &Request<Bytes>) -> ApiResult<Arc<Caller>> {
     let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
     let access = app.access();
-    let Some((token, _source)) = extract_token(req, &app.config.auth.session_cookie_name)? else {
+    let Some(token) = extract_token(req, &app.config.auth.session_cookie_name)? else {
         return Ok(access.caller(None, None, ip));
     };
     let now = app.host.now_ms();
@@ -167,10 +178,8 @@ async fn session_is_live(app: &App, session: &str, user: Option<&str>, now: i64)
 /// cache when it was looked up within STATIC_TOKEN_TTL_MS.
 async fn static_token_user(app: &App, token: &str, now: i64) -> ApiResult<Option<(String, Option<String>)>> {
     let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-    if let Some((user, at)) = app.static_tokens.lock().get(&digest) {
-        if now - at < STATIC_TOKEN_TTL_MS {
-            return Ok(user.clone());
-        }
+    if let Some(user) = app.static_tokens.get(&digest, now) {
+        return Ok(user);
     }
     if app.schema().collection("directus_users").is_none() {
         return Ok(None);
@@ -184,7 +193,7 @@ async fn static_token_user(app: &App, token: &str, now: i64) -> ApiResult<Option
         (Some(Value::Text(id)), role) => Some((id.clone(), role.and_then(|v| v.as_str()).map(str::to_string))),
         _ => None,
     });
-    app.static_tokens.lock().insert(digest, (user.clone(), now));
+    app.static_tokens.set(digest, user.clone(), now);
     Ok(user)
 }
 

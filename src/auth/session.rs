@@ -148,7 +148,23 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
         });
     }
     let role = text(3);
+    // A session in its grace period is session mode's alone: rotating it in
+    // another mode would fork it.
+    if mode != Mode::Session && text(1).is_some() {
+        return Err(ApiError::invalid_credentials());
+    }
     let mut tx = app.driver.begin().await.map_err(db_error)?;
+    // The session must still be as read when the rotation commits: of two
+    // refreshes racing with one token, the second finds it gone and fails
+    // (a guard, so it holds inside D1's atomic batch too).
+    let unchanged = Statement::with_params(
+        "SELECT 1 FROM directus_sessions WHERE token = ?1 AND expires >= ?2 AND next_token IS ?3",
+        vec![token.into(), now.into(), text(1).into()],
+    );
+    tx.guard(&unchanged).await.map_err(|e| match e {
+        crate::db::DbError::Guard => ApiError::invalid_credentials(),
+        e => db_error(e),
+    })?;
     let next = match (mode, text(1)) {
         // A repeated refresh inside the grace period: the same successor.
         (Mode::Session, Some(next)) => {

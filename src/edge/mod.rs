@@ -88,15 +88,8 @@ pub(super) fn config_from(env: &Env) -> Config {
     let var =
         |name: &str| env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|v| v.to_string()));
     let mut config = Config::default();
-    config.auth.secret = match var("SECRET") {
-        Some(s) => s.into_bytes(),
-        None => {
-            // Tokens then only verify in the isolate that signed them.
-            let mut s = vec![0u8; 32];
-            crate::app::Host::fill_random(&host::WorkerHost, &mut s);
-            s
-        }
-    };
+    // Without one, tokens verify only in the isolate that signed them.
+    config.auth.secret = crate::auth::signing_secret(var("SECRET").as_deref(), &host::WorkerHost);
     let ms = |name: &str| var(name).and_then(|v| crate::auth::duration_ms(&v).ok());
     if let Some(v) = ms("ACCESS_TOKEN_TTL") {
         config.auth.access_token_ttl_ms = v;

@@ -33,6 +33,12 @@ struct Writer<'a> {
     batched: bool,
     /// Integer keys handed out per collection in batched mode.
     assigned: std::collections::HashMap<String, i64>,
+    /// Collections whose create rules are guarded inside the batch: the
+    /// one a failing guard names (batched mode cannot tell which failed).
+    guarded: Vec<&'a str>,
+    /// A table that decides access was written: the access snapshot is
+    /// re-read once the transaction commits.
+    touched_access: bool,
 }
 
 /// Runs `work` in a transaction; commits only if it succeeds.
@@ -53,14 +59,21 @@ async fn in_transaction<'a, T: crate::db::MaybeSend + 'a>(
         nested: Vec::new(),
         batched: !app.driver.interactive_transactions(),
         assigned: Default::default(),
+        guarded: Vec::new(),
+        touched_access: false,
     };
     match work(&mut w).await {
         Ok(v) => {
             w.tx.commit().await.map_err(|e| match e {
                 // A create whose item breaks its rule, found by a guard in the batch.
-                DbError::Guard => denied_collection(Action::Create, "this collection"),
+                DbError::Guard => denied_collection(Action::Create, &w.guarded.join("\", \"")),
                 e => db_error(e),
             })?;
+            if w.touched_access {
+                if let Err(e) = app.reload_access().await {
+                    tracing::error!("access snapshot not reloaded after a write: {e}");
+                }
+            }
             Ok(v)
         }
         Err(e) => {
@@ -200,6 +213,7 @@ pub async fn delete_keys<'a>(
     }
     in_transaction(app, schema, caller, |w| {
         Box::pin(async move {
+            w.touch(coll);
             match w.grant(coll, Action::Delete)? {
                 Some(grant) => w.check_items(coll, grant, Action::Delete, keys, &[]).await?,
                 None => {
@@ -338,6 +352,22 @@ impl<'a> Writer<'a> {
             if coll.is_view {
                 return Err(ApiError::forbidden());
             }
+            self.touch(coll);
+            // An update's payload naming the item's own key (batch forms,
+            // nested `{id, ...}`) does not write the key: as in Directus, the
+            // update grant need not list it.
+            let without_key;
+            let payload = match (&key, payload.get(&coll.primary_key)) {
+                (Some(k), Some(raw)) if key_value(coll, raw).ok().as_ref() == Some(k) => {
+                    without_key = payload
+                        .iter()
+                        .filter(|(n, _)| **n != coll.primary_key)
+                        .map(|(n, v)| (n.clone(), v.clone()))
+                        .collect::<Map<_, _>>();
+                    &without_key
+                }
+                _ => payload,
+            };
             let action = if key.is_some() { Action::Update } else { Action::Create };
             let grant = self.grant(coll, action)?;
             let permitted;
@@ -372,8 +402,6 @@ impl<'a> Writer<'a> {
             }
             let key = match key {
                 Some(k) => {
-                    // The key itself is not rewritten by an update.
-                    columns.retain(|(f, v)| !(f.primary_key && *v == k));
                     self.update_row(coll, &k, &columns).await?;
                     k
                 }
@@ -395,6 +423,14 @@ impl<'a> Writer<'a> {
         })
     }
 
+    /// Notes a write to `coll`: users (their tokens and roles), roles,
+    /// policies, access and permissions decide access, and settings the
+    /// login limit.
+    fn touch(&mut self, coll: &Collection) {
+        self.touched_access |=
+            crate::access::REQUIRED_TABLES.contains(&coll.name.as_str()) || coll.name == "directus_settings";
+    }
+
     /// A created item must satisfy the rules of the create grant: checked
     /// after the insert, inside the same transaction (or atomic batch).
     async fn guard_rule(&mut self, coll: &'a Collection, grant: &'a CollectionGrant, key: &Value) -> ApiResult<()> {
@@ -404,6 +440,9 @@ impl<'a> Writer<'a> {
             return Ok(());
         };
         let check = stmt::covered_keys(b, coll, std::slice::from_ref(key), Some(predicate));
+        if !self.guarded.contains(&coll.name.as_str()) {
+            self.guarded.push(&coll.name);
+        }
         self.tx.guard(&check).await.map_err(|e| match e {
             DbError::Guard => denied_collection(Action::Create, &coll.name),
             e => db_error(e),
@@ -615,8 +654,9 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// A payload value as its column stores it; a `hash` field's plain text is
-/// hashed (off the request threads, natively).
+/// A payload value as its column stores it; a `hash` field's value is always
+/// hashed, as Directus does (off the request threads, natively): storing a
+/// caller's ready-made hash would let them pick its cost.
 async fn column_value(
     host: &dyn Host,
     hash: crate::auth::password::HashParams,
@@ -625,7 +665,7 @@ async fn column_value(
     v: &Json,
 ) -> ApiResult<Value> {
     match (f.field_type, stmt::column_value(coll, f, v)?) {
-        (FieldType::Hash, Value::Text(plain)) if !plain.starts_with("$argon2") => {
+        (FieldType::Hash, Value::Text(plain)) => {
             let mut salt = [0u8; 16];
             host.fill_random(&mut salt);
             Ok(Value::Text(host.hash_password(plain, salt, hash).await.map_err(ApiError::internal)?))

@@ -126,15 +126,7 @@ fn cors(origins: &str) -> CorsLayer {
 
 /// Authentication settings from the flags (Directus's variables).
 fn auth_config(args: &ServeArgs) -> AuthConfig {
-    let secret = match &args.secret {
-        Some(s) => s.as_bytes().to_vec(),
-        None => {
-            tracing::warn!("SECRET is not set: a random one is used, and tokens end when rectus stops");
-            let mut s = vec![0u8; 32];
-            crate::app::Host::fill_random(&SystemHost, &mut s);
-            s
-        }
-    };
+    let secret = crate::auth::signing_secret(args.secret.as_deref(), &SystemHost);
     AuthConfig {
         secret,
         access_token_ttl_ms: args.access_token_ttl,

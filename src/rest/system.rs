@@ -32,19 +32,13 @@ pub async fn handle(app: &App, req: &Request<Bytes>, route: &str, id: Option<&st
     let name = collection_of(route).ok_or_else(|| ApiError::route_not_found(req.uri().path()))?;
     let schema = app.schema();
     let coll = schema.collection(name).ok_or_else(|| crate::sql::forbidden_collection(name, ""))?;
-    let answer = match (route, id) {
+    // Writes re-read the access snapshot themselves (items::write).
+    match (route, id) {
         ("users", Some("me")) => me(app, req, &caller).await,
         ("permissions", Some("me")) if *req.method() == Method::GET => permissions_me(app, &caller),
         (_, Some(id)) => item_with(app, req, &schema, &caller, coll, id).await,
         (_, None) => collection_with(app, req, &schema, &caller, coll).await,
-    };
-    if *req.method() != Method::GET && req.method().as_str() != "SEARCH" {
-        // Roles, policies, permissions, users and their tokens decide access.
-        if let Err(e) = app.reload_access().await {
-            tracing::error!("access snapshot not reloaded after a write: {e}");
-        }
     }
-    answer
 }
 
 /// `/users/me`: the caller's own user (`{"data": {"id"}}` when they may
@@ -79,10 +73,7 @@ fn permissions_me(app: &App, caller: &Caller) -> ApiResult<HttpResponse> {
             let full = json!({"access": "full", "fields": ["*"]});
             for name in app.schema().collections.keys() {
                 let actions: Map<String, Json> =
-                    [Action::Create, Action::Read, Action::Update, Action::Delete, Action::Share]
-                        .iter()
-                        .map(|a| (a.name().to_string(), full.clone()))
-                        .collect();
+                    Action::ALL.iter().map(|a| (a.name().to_string(), full.clone())).collect();
                 out.insert(name.clone(), Json::Object(actions));
             }
         }
@@ -92,12 +83,12 @@ fn permissions_me(app: &App, caller: &Caller) -> ApiResult<HttpResponse> {
             collections.dedup();
             for c in collections {
                 let mut actions = Map::new();
-                for a in [Action::Read, Action::Create, Action::Update, Action::Delete, Action::Share] {
+                for a in Action::ALL {
                     let entry = match grants.get(c, a) {
                         None => json!({"access": "none"}),
                         Some(g) => {
-                            let partial = g.cases.iter().any(|case| case.rule.is_some());
-                            let mut e = json!({"access": if partial { "partial" } else { "full" }, "fields": g.fields.to_json()});
+                            let access = if g.all_items() { "full" } else { "partial" };
+                            let mut e = json!({"access": access, "fields": g.fields.to_json()});
                             if !g.presets.is_empty() {
                                 e["presets"] = Json::Object(g.presets.clone());
                             }

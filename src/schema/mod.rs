@@ -164,6 +164,13 @@ impl Field {
         self.field_type == FieldType::Alias
     }
 
+    /// Hashes and concealed values (a password, a static token): their
+    /// stored value is never shown to anyone but an admin, and so may not be
+    /// filtered, sorted, searched or grouped on by anyone else either.
+    pub fn is_secret(&self) -> bool {
+        self.field_type == FieldType::Hash || self.special.iter().any(|s| s == "conceal")
+    }
+
     pub fn m2o(&self) -> Option<(&str, &str)> {
         match &self.relation {
             Some(FieldRelation::ManyToOne { related_collection, related_field }) => {

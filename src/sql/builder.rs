@@ -79,9 +79,36 @@ impl SqlBuilder {
         a
     }
 
-    /// Finishes into a statement and its slots.
+    /// Finishes into a statement and its slots. Parameters of fragments
+    /// that were built but left out of `sql` (a rule only some fields need)
+    /// are dropped and the rest renumbered: SQLite would bind them as unused,
+    /// but D1 refuses a statement whose bindings outnumber its placeholders.
     pub fn finish(self, sql: String) -> Compiled {
-        Compiled { statement: Statement { sql: sql.into(), params: self.params }, slots: self.slots }
+        let mut used = vec![false; self.params.len()];
+        map_placeholders(&sql, |n| {
+            if let Some(u) = used.get_mut(n - 1) {
+                *u = true;
+            }
+            format!("?{n}")
+        });
+        if used.iter().all(|u| *u) {
+            return Compiled { statement: Statement { sql: sql.into(), params: self.params }, slots: self.slots };
+        }
+        // new_index[old] = the 0-based position the kept parameter moves to.
+        let mut new_index = vec![None; used.len()];
+        let mut params = Vec::new();
+        for (old, value) in self.params.into_iter().enumerate() {
+            if used[old] {
+                new_index[old] = Some(params.len());
+                params.push(value);
+            }
+        }
+        let sql = map_placeholders(&sql, |n| match new_index.get(n - 1).copied().flatten() {
+            Some(i) => format!("?{}", i + 1),
+            None => format!("?{n}"),
+        });
+        let slots = self.slots.into_iter().filter_map(|(i, slot)| new_index[i].map(|i| (i, slot))).collect();
+        Compiled { statement: Statement { sql: sql.into(), params }, slots }
     }
 }
 
@@ -114,39 +141,60 @@ pub fn fit_param_limit(stmt: &Statement, max: usize) -> std::borrow::Cow<'_, Sta
 }
 
 fn pack_params(stmt: &Statement) -> Statement {
-    let mut out = String::with_capacity(stmt.sql.len() + stmt.params.len() * 24);
-    let mut chars = stmt.sql.char_indices().peekable();
+    let sql = map_placeholders(&stmt.sql, |n| format!("json_extract(?1, '$[{}]')", n - 1));
+    let values = serde_json::Value::Array(stmt.params.iter().map(Value::to_json).collect());
+    Statement { sql: sql.into(), params: vec![Value::Text(values.to_string())] }
+}
+
+/// `sql` with each numbered placeholder `?N` (N ≥ 1) replaced by `f(N)`;
+/// placeholders inside quoted literals or identifiers are left alone.
+fn map_placeholders(sql: &str, mut f: impl FnMut(usize) -> String) -> String {
+    let mut out = String::with_capacity(sql.len() + sql.len() / 4);
+    let mut chars = sql.chars().peekable();
     let mut quote: Option<char> = None;
-    while let Some((_, c)) = chars.next() {
+    while let Some(c) = chars.next() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
             (None, '?') => {
                 let mut digits = String::new();
-                while let Some((_, d)) = chars.peek().filter(|(_, d)| d.is_ascii_digit()) {
-                    digits.push(*d);
-                    chars.next();
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    digits.push(d);
                 }
-                if let Ok(n) = digits.parse::<usize>() {
-                    out.push_str(&format!("json_extract(?1, '$[{}]')", n - 1));
-                    continue;
+                match digits.parse::<usize>() {
+                    Ok(n) if n > 0 => out.push_str(&f(n)),
+                    _ => {
+                        out.push('?');
+                        out.push_str(&digits);
+                    }
                 }
-                out.push('?');
-                out.push_str(&digits);
                 continue;
             }
             (None, _) => {}
         }
         out.push(c);
     }
-    let values = serde_json::Value::Array(stmt.params.iter().map(Value::to_json).collect());
-    Statement { sql: out.into(), params: vec![Value::Text(values.to_string())] }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_left_out_of_the_sql_are_dropped() {
+        let mut b = SqlBuilder::new();
+        let a = b.param(1i64);
+        let _unused = b.param(2i64);
+        let user = b.slot(Slot::User);
+        let _unused_slot = b.slot(Slot::Role);
+        let c = b.param(3i64);
+        let compiled = b.finish(format!("SELECT {a}, '?2', {user}, {c}, {a}"));
+        assert_eq!(&*compiled.statement.sql, "SELECT ?1, '?2', ?2, ?3, ?1");
+        assert_eq!(compiled.statement.params, vec![Value::Integer(1), Value::Null, Value::Integer(3)]);
+        assert_eq!(compiled.slots, vec![(1, Slot::User)]);
+    }
 
     #[test]
     fn packs_many_parameters_into_one() {

@@ -282,7 +282,7 @@ impl<'a> ReadCtx<'a> {
                 EntryKind::Column(f) => {
                     let value = shape_value(f, &scope.column_expr(&f.name));
                     // Concealed fields (a user's static token) show only to admins.
-                    if self.grants.is_some() && f.special.iter().any(|s| s == "conceal") {
+                    if self.grants.is_some() && f.is_secret() {
                         format!("CASE WHEN {value} IS NULL THEN NULL ELSE '**********' END")
                     } else {
                         value

@@ -127,12 +127,15 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// A field the caller may read here, or Directus's FORBIDDEN for a field
-    /// that does not exist or is not granted.
+    /// A field the caller may query here (filter, sort, search, group,
+    /// aggregate), or Directus's FORBIDDEN for a field that does not exist or
+    /// is not granted. A restricted caller may not query secret fields even
+    /// where they are granted: they read masked, and a filter on them would
+    /// give their value away one character at a time.
     pub fn field(&self, name: &str) -> ApiResult<&'a Field> {
         let f = self.coll.field(name).ok_or_else(|| forbidden_field(self.coll, name, &self.path))?;
         match &self.rules {
-            Some(r) if !r.grant.grants(name) => Err(forbidden_field(self.coll, name, &self.path)),
+            Some(r) if !r.grant.grants(name) || f.is_secret() => Err(forbidden_field(self.coll, name, &self.path)),
             _ => Ok(f),
         }
     }
