@@ -197,6 +197,7 @@ fn validation_and_presets_apply_to_writes() {
     a.post(
         "/permissions",
         json!({"policy": policy, "collection": "comments", "action": "create", "fields": ["*"],
+               "permissions": {"body": {"_nstarts_with": "spam"}},
                "validation": {"body": {"_nnull": true}}, "presets": {"author_name": "$CURRENT_USER"}}),
     )
     .data();
@@ -222,6 +223,12 @@ fn validation_and_presets_apply_to_writes() {
     assert_eq!(r.status, 204, "{}", r.text);
     let author_name = sql_column(&s.db_path, &format!("SELECT author_name FROM comments WHERE body = '{body}'"));
     assert_eq!(author_name, [user["id"].clone()], "the preset filled the field");
+    // A created item must satisfy the create rule: checked after the insert,
+    // inside the transaction (on D1, inside the atomic batch).
+    let spam = unique("spam comment");
+    let r = c.post("/items/comments", json!({"article": article, "body": spam}));
+    assert_eq!((r.status, r.code().as_str()), (403, "FORBIDDEN"), "{}", r.text);
+    assert!(sql_column(&s.db_path, &format!("SELECT id FROM comments WHERE body = '{spam}'")).is_empty());
     // A batch update names each item's key, which the update grant need not list.
     let id = sql_ids(&s.db_path, &format!("SELECT id FROM comments WHERE body = '{body}'"))[0];
     let edited = unique("an edited comment");

@@ -13,8 +13,6 @@ use std::sync::Arc;
 pub struct Caller {
     pub user: Option<String>,
     pub role: Option<String>,
-    /// The role and its ancestors, root first.
-    pub roles: Vec<String>,
     pub policies: PolicySet,
     /// What the policies grant; `None` for admins, who may do everything.
     pub grants: Option<Arc<PolicyGrants>>,
@@ -42,13 +40,9 @@ impl Caller {
         } else {
             format!("{}{}", policies.policies.join(","), if policies.app { "+app" } else { "" })
         };
-        let ids = Arc::new(CallerIds {
-            user: user.clone(),
-            role: role.clone(),
-            roles: roles.clone(),
-            policies: policies.policies.clone(),
-        });
-        Caller { user, role, roles, policies, grants, ids, plan_key }
+        let ids =
+            Arc::new(CallerIds { user: user.clone(), role: role.clone(), roles, policies: policies.policies.clone() });
+        Caller { user, role, policies, grants, ids, plan_key }
     }
 
     pub fn is_admin(&self) -> bool {

@@ -67,12 +67,17 @@ struct UserRow {
 pub async fn login(app: &App, email: &str, password: &str, mode: Mode, client: &Client) -> ApiResult<Tokens> {
     let started = app.host.now_ms();
     let result = try_login(app, email, password, mode, client).await;
-    let waited = app.host.now_ms() - started;
+    stall_since(app, started).await;
+    result
+}
+
+/// Waits until LOGIN_STALL_TIME has passed since `started_ms`.
+pub async fn stall_since(app: &App, started_ms: i64) {
+    let waited = app.host.now_ms() - started_ms;
     let stall = app.config.auth.login_stall_ms as i64;
     if waited < stall {
         app.host.sleep((stall - waited) as u64).await;
     }
-    result
 }
 
 async fn try_login(app: &App, email: &str, password: &str, mode: Mode, client: &Client) -> ApiResult<Tokens> {
@@ -99,17 +104,7 @@ async fn try_login(app: &App, email: &str, password: &str, mode: Mode, client: &
     let mut tx = app.driver.begin().await.map_err(db_error)?;
     let statements = [
         Statement::with_params(r#"DELETE FROM rectus_login_failures WHERE "user" = ?1"#, vec![user.id.clone().into()]),
-        Statement::with_params(
-            r#"INSERT INTO directus_sessions (token, "user", expires, ip, user_agent, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
-            vec![
-                refresh_token.clone().into(),
-                user.id.clone().into(),
-                (now + auth.refresh_token_ttl_ms).into(),
-                client.ip.map(|ip| ip.to_string()).into(),
-                client.user_agent.clone().map(|ua| ua.chars().take(1024).collect::<String>()).into(),
-                client.origin.clone().into(),
-            ],
-        ),
+        insert_session(&refresh_token, &user.id, now + auth.refresh_token_ttl_ms, client),
         Statement::with_params("DELETE FROM directus_sessions WHERE expires < ?1", vec![now.into()]),
         Statement::with_params(
             "UPDATE directus_users SET last_access = ?1 WHERE id = ?2",
@@ -161,10 +156,7 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
         "SELECT 1 FROM directus_sessions WHERE token = ?1 AND expires >= ?2 AND next_token IS ?3",
         vec![token.into(), now.into(), text(1).into()],
     );
-    tx.guard(&unchanged).await.map_err(|e| match e {
-        crate::db::DbError::Guard => ApiError::invalid_credentials(),
-        e => db_error(e),
-    })?;
+    tx.guard(&unchanged).await.map_err(lost_race)?;
     let next = match (mode, text(1)) {
         // A repeated refresh inside the grace period: the same successor.
         (Mode::Session, Some(next)) => {
@@ -184,19 +176,9 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
             ))
             .await
             .map_err(db_error)?;
-            tx.execute(&Statement::with_params(
-                r#"INSERT INTO directus_sessions (token, "user", expires, ip, user_agent, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
-                vec![
-                    next.clone().into(),
-                    user.clone().into(),
-                    (now + auth.session_cookie_ttl_ms).into(),
-                    client.ip.map(|ip| ip.to_string()).into(),
-                    client.user_agent.clone().into(),
-                    client.origin.clone().into(),
-                ],
-            ))
-            .await
-            .map_err(db_error)?;
+            tx.execute(&insert_session(&next, &user, now + auth.session_cookie_ttl_ms, client))
+                .await
+                .map_err(db_error)?;
             next
         }
         _ => {
@@ -216,9 +198,33 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
     ))
     .await
     .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    tx.commit().await.map_err(lost_race)?;
     let session = (mode == Mode::Session).then(|| next.clone());
     Ok(tokens(app, &user, role, session, next, client.ip))
+}
+
+/// A new `directus_sessions` row.
+fn insert_session(token: &str, user: &str, expires_ms: i64, client: &Client) -> Statement {
+    Statement::with_params(
+        r#"INSERT INTO directus_sessions (token, "user", expires, ip, user_agent, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
+        vec![
+            token.into(),
+            user.into(),
+            expires_ms.into(),
+            client.ip.map(|ip| ip.to_string()).into(),
+            client.user_agent.clone().map(|ua| ua.chars().take(1024).collect::<String>()).into(),
+            client.origin.clone().into(),
+        ],
+    )
+}
+
+/// A refresh whose session changed before it committed (the guard failed,
+/// at once or inside D1's batch): the token was used already.
+fn lost_race(e: crate::db::DbError) -> ApiError {
+    match e {
+        crate::db::DbError::Guard => ApiError::invalid_credentials(),
+        e => db_error(e),
+    }
 }
 
 /// Ends the session of `token`. Unknown tokens are no error.

@@ -157,9 +157,13 @@ pub fn guard_statement(stmt: &Statement) -> Statement {
     let mut params = stmt.params.clone();
     params.push(Value::Text("[]".into()));
     let n = params.len();
-    // The path is invalid, so json_extract fails; it runs only in that branch.
+    // The path (no leading `$`) is invalid from its first character, so
+    // json_extract fails whatever the document, with the path in its message
+    // ("bad JSON path: 'rectus_guard'"); it runs only in that branch. A path
+    // that is only invalid further on (`$.x[`) is not checked by SQLite
+    // when `x` is missing, and would let every guard pass.
     Statement::with_params(
-        format!("SELECT CASE WHEN EXISTS ({}) THEN 1 ELSE json_extract(?{n}, '$.{GUARD_MARKER}[') END", stmt.sql),
+        format!("SELECT CASE WHEN EXISTS ({}) THEN 1 ELSE json_extract(?{n}, '{GUARD_MARKER}') END", stmt.sql),
         params,
     )
 }

@@ -18,11 +18,7 @@ pub async fn login(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
         Ok(p) => p,
         Err(e) => {
             // Invalid payloads are stalled like every other outcome.
-            let waited = app.host.now_ms() - started;
-            let stall = app.config.auth.login_stall_ms as i64;
-            if waited < stall {
-                app.host.sleep((stall - waited) as u64).await;
-            }
+            session::stall_since(app, started).await;
             return Err(e);
         }
     };

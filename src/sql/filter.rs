@@ -44,6 +44,17 @@ impl<'a> FilterCtx<'a> {
             return Ok(None);
         };
         let grant = grants.get(&coll.name, Action::Read).ok_or_else(|| forbidden_collection(&coll.name, path))?;
+        self.grant_rules(b, grant, coll, alias).map(Some)
+    }
+
+    /// `grant`'s cases compiled on the row `alias` of `coll`.
+    fn grant_rules(
+        &self,
+        b: &mut SqlBuilder,
+        grant: &'a CollectionGrant,
+        coll: &'a Collection,
+        alias: &str,
+    ) -> ApiResult<Rules<'a>> {
         // Rules are evaluated with full access, as Directus does.
         let raw = FilterCtx { grants: None, ..*self };
         let row = Scope::table(coll, alias);
@@ -52,7 +63,7 @@ impl<'a> FilterCtx<'a> {
             .iter()
             .map(|c| c.rule.as_ref().map(|r| raw.compile(b, &row, r).map(|sql| format!("({sql})"))).transpose())
             .collect::<ApiResult<Vec<_>>>()?;
-        Ok(Some(Rules { grant, case_sql }))
+        Ok(Rules { grant, case_sql })
     }
 
     /// The items a grant covers, as a predicate on the row `alias` of `coll`
@@ -64,16 +75,10 @@ impl<'a> FilterCtx<'a> {
         coll: &'a Collection,
         alias: &str,
     ) -> ApiResult<Option<String>> {
-        let raw = FilterCtx { grants: None, ..*self };
-        let row = Scope::table(coll, alias);
-        let mut parts = Vec::new();
-        for case in &grant.cases {
-            match &case.rule {
-                None => return Ok(None),
-                Some(rule) => parts.push(raw.compile(b, &row, rule)?),
-            }
+        if grant.all_items() {
+            return Ok(None);
         }
-        Ok(Some(if parts.is_empty() { "1=0".into() } else { balanced(&parts, " OR ") }))
+        Ok(self.grant_rules(b, grant, coll, alias)?.row_predicate(&[]))
     }
 
     /// A table of the FROM clause, as the caller may read it.
@@ -417,8 +422,9 @@ fn list(value: &Json) -> Vec<Json> {
 /// `(a OR b OR c ...)` as a balanced tree of groups of at most four: SQLite
 /// parses a flat chain left-deep, and D1 caps expression depth at 100, so a
 /// long `_or` list must nest logarithmically instead.
-fn balanced(parts: &[String], sep: &str) -> String {
+pub(super) fn balanced<S: AsRef<str>>(parts: &[S], sep: &str) -> String {
     if parts.len() <= 4 {
+        let parts: Vec<&str> = parts.iter().map(AsRef::as_ref).collect();
         return format!("({})", parts.join(sep));
     }
     let (left, right) = parts.split_at(parts.len() / 2);

@@ -17,5 +17,5 @@ pub mod write;
 
 pub use builder::Compiled;
 pub use read::{Plan, ReadCtx, DATA_COLUMN, FILTER_COUNT_COLUMN, TOTAL_COUNT_COLUMN};
-pub use scope::{forbidden_collection, forbidden_field, unknown_field};
+pub use scope::{forbidden_collection, forbidden_field};
 pub use vars::RequestVars;

@@ -61,7 +61,7 @@ impl<'a> Rules<'a> {
                 Some(sql) => parts.push(sql.as_str()),
             }
         }
-        Some(if parts.is_empty() { "1=0".to_string() } else { format!("({})", parts.join(" OR ")) })
+        Some(if parts.is_empty() { "1=0".to_string() } else { super::filter::balanced(&parts, " OR ") })
     }
 
     /// `expr` (field `name`'s value) where a case granting it holds, else NULL.
@@ -77,7 +77,7 @@ impl<'a> Rules<'a> {
                 Some(sql) => conditions.push(sql.as_str()),
             }
         }
-        format!("CASE WHEN {} THEN {expr} END", conditions.join(" OR "))
+        format!("CASE WHEN {} THEN {expr} END", super::filter::balanced(&conditions, " OR "))
     }
 }
 
@@ -212,11 +212,6 @@ fn queried_in(path: &str) -> String {
     } else {
         format!("\"{path}\"")
     }
-}
-
-/// Directus 11 answers FORBIDDEN for fields that do not exist.
-pub fn unknown_field(coll: &Collection, name: &str) -> ApiError {
-    forbidden_field(coll, name, "")
 }
 
 fn not_relational(coll: &Collection, name: &str) -> ApiError {

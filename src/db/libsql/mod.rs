@@ -216,3 +216,22 @@ impl Drop for LibsqlTransaction {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{guard_statement, DbError, Value};
+
+    /// A buffered guard (what D1 runs inside its batch) must fail when its
+    /// check finds no row, on a real SQLite engine.
+    #[tokio::test]
+    async fn a_guard_statement_fails_without_a_row() {
+        let path = std::env::temp_dir().join(format!("rectus-guard-{}.db", std::process::id()));
+        let driver = LibsqlDriver::open(path.to_str().unwrap(), &DriverOptions::default()).await.unwrap();
+        let empty = guard_statement(&Statement::with_params("SELECT 1 WHERE ?1 = 2", vec![Value::Integer(1)]));
+        assert!(matches!(driver.query(&empty).await, Err(DbError::Guard)));
+        let found = guard_statement(&Statement::with_params("SELECT 1 WHERE ?1 = 1", vec![Value::Integer(1)]));
+        assert_eq!(driver.query(&found).await.unwrap().rows.len(), 1);
+        let _ = std::fs::remove_file(&path);
+    }
+}
