@@ -33,9 +33,9 @@ struct Writer<'a> {
     batched: bool,
     /// Integer keys handed out per collection in batched mode.
     assigned: std::collections::HashMap<String, i64>,
-    /// Collections whose create rules are guarded inside the batch: the
-    /// one a failing guard names (batched mode cannot tell which failed).
-    guarded: Vec<&'a str>,
+    /// The actions and collections whose item rules are guarded inside the
+    /// batch: what a failing guard names (batched mode cannot tell which).
+    guarded: Vec<(Action, &'a str)>,
     /// A table that decides access was written: the access snapshot is
     /// re-read once the transaction commits.
     touched_access: bool,
@@ -66,7 +66,11 @@ async fn in_transaction<'a, T: crate::db::MaybeSend + 'a>(
         Ok(v) => {
             w.tx.commit().await.map_err(|e| match e {
                 // A create whose item breaks its rule, found by a guard in the batch.
-                DbError::Guard => denied_collection(Action::Create, &w.guarded.join("\", \"")),
+                DbError::Guard => {
+                    let action = w.guarded.first().map_or(Action::Create, |(a, _)| *a);
+                    let names: Vec<&str> = w.guarded.iter().map(|(_, c)| *c).collect();
+                    denied_collection(action, &names.join("\", \""))
+                }
                 e => db_error(e),
             })?;
             if w.touched_access {
@@ -303,7 +307,8 @@ impl<'a> Writer<'a> {
         let mut b = SqlBuilder::for_request(&self.vars);
         let fctx = FilterCtx { schema: self.schema, grants: None };
         let predicate = fctx.grant_predicate(&mut b, grant, coll, "t")?;
-        let found = self.tx.query(&stmt::covered_keys(b, coll, keys, predicate)).await.map_err(db_error)?;
+        let covered = stmt::covered_keys(b, coll, keys, predicate);
+        let found = self.tx.query(&covered).await.map_err(db_error)?;
         if found.rows.len() < dedup_count(keys) {
             return Err(if fields.is_empty() {
                 denied_collection(action, &coll.name)
@@ -311,7 +316,19 @@ impl<'a> Writer<'a> {
                 denied_fields(action, fields, &coll.name)
             });
         }
+        if self.batched {
+            // The read above ran outside the batch: the rule must still hold
+            // for every item when the batch writes them.
+            self.note_guard(action, coll);
+            self.tx.guard(&stmt::all_covered(&covered, dedup_count(keys))).await.map_err(db_error)?;
+        }
         Ok(())
+    }
+
+    fn note_guard(&mut self, action: Action, coll: &'a Collection) {
+        if !self.guarded.contains(&(action, coll.name.as_str())) {
+            self.guarded.push((action, &coll.name));
+        }
     }
 
     /// The payload as the caller may write it: only granted fields, the
@@ -440,9 +457,7 @@ impl<'a> Writer<'a> {
             return Ok(());
         };
         let check = stmt::covered_keys(b, coll, std::slice::from_ref(key), Some(predicate));
-        if !self.guarded.contains(&coll.name.as_str()) {
-            self.guarded.push(&coll.name);
-        }
+        self.note_guard(Action::Create, coll);
         self.tx.guard(&check).await.map_err(|e| match e {
             DbError::Guard => denied_collection(Action::Create, &coll.name),
             e => db_error(e),

@@ -81,6 +81,14 @@ pub fn covered_keys(mut b: SqlBuilder, coll: &Collection, keys: &[Value], predic
     .statement
 }
 
+/// A row when `covered` (a `covered_keys` statement) finds all `n` keys.
+pub fn all_covered(covered: &Statement, n: usize) -> Statement {
+    let mut params = covered.params.clone();
+    params.push(Value::Integer(n as i64));
+    let count = params.len();
+    Statement::with_params(format!("SELECT 1 WHERE (SELECT count(*) FROM ({})) = ?{count}", covered.sql), params)
+}
+
 /// The largest key of `coll` (0 when empty), to assign new integer keys.
 pub fn max_key(coll: &Collection) -> Statement {
     let pk = ident(&coll.primary_key);
