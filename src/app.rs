@@ -117,6 +117,8 @@ pub struct App {
     pub static_tokens: crate::auth::StaticTokenCache,
     /// Access tokens already verified.
     pub verified_tokens: crate::auth::VerifiedTokenCache,
+    /// GraphQL schemas per policy set and validated documents.
+    pub graphql: crate::graphql::GraphqlCache,
     /// Where the schema snapshot came from (introspected, kv, bundled).
     schema_origin: RwLock<&'static str>,
 }
@@ -138,6 +140,7 @@ impl App {
             plans: Default::default(),
             static_tokens: Default::default(),
             verified_tokens: Default::default(),
+            graphql: Default::default(),
             schema_origin: RwLock::new("introspected"),
         }
     }

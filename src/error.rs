@@ -29,6 +29,8 @@ pub enum ErrorCode {
     TokenExpired,
     UserSuspended,
     UnprocessableContent,
+    GraphqlValidation,
+    GraphqlExecution,
     Internal,
 }
 
@@ -56,6 +58,8 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "TOKEN_EXPIRED",
             ErrorCode::UserSuspended => "USER_SUSPENDED",
             ErrorCode::UnprocessableContent => "UNPROCESSABLE_CONTENT",
+            ErrorCode::GraphqlValidation => "GRAPHQL_VALIDATION",
+            ErrorCode::GraphqlExecution => "GRAPHQL_EXECUTION",
             ErrorCode::Internal => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -70,7 +74,9 @@ impl ErrorCode {
             | ErrorCode::InvalidForeignKey
             | ErrorCode::ValueTooLong
             | ErrorCode::ValueOutOfRange
-            | ErrorCode::FailedValidation => 400,
+            | ErrorCode::FailedValidation
+            | ErrorCode::GraphqlValidation
+            | ErrorCode::GraphqlExecution => 400,
             ErrorCode::Forbidden | ErrorCode::InvalidToken => 403,
             ErrorCode::InvalidCredentials | ErrorCode::TokenExpired | ErrorCode::UserSuspended => 401,
             ErrorCode::UnprocessableContent => 422,

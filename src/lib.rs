@@ -16,6 +16,7 @@ pub mod error;
 #[path = "../fixtures/mod.rs"]
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fixtures;
+pub mod graphql;
 pub mod items;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;

@@ -23,6 +23,9 @@ pub enum QuerySource<'q> {
     Url(&'q str),
     /// An already parsed query (SEARCH bodies, re-reads after writes).
     Parsed(&'q Query),
+    /// A query built elsewhere (a GraphQL field) whose plan is cached under
+    /// a key naming everything it was built from.
+    Keyed(&'q str, &'q Query),
 }
 
 /// The plan for `source`, from the cache when the source is a URL.
@@ -47,11 +50,12 @@ fn plan(
             _ => Ok(Plan { compiled: ctx.list(coll, q)?, key_slot: None }),
         }
     };
+    let context = || format!("{}\u{0}{}\u{0}{}", schema.hash, app.access().fingerprint, caller.plan_key());
     match source {
         QuerySource::Url(raw) => {
-            let context = format!("{}\u{0}{}\u{0}{}", schema.hash, app.access().fingerprint, caller.plan_key());
-            app.plans.get_or_compile(&context, &coll.name, kind, raw, || compile(&parse_query_string(raw)?))
+            app.plans.get_or_compile(&context(), &coll.name, kind, raw, || compile(&parse_query_string(raw)?))
         }
+        QuerySource::Keyed(key, q) => app.plans.get_or_compile(&context(), &coll.name, kind, key, || compile(q)),
         QuerySource::Parsed(q) => compile(q).map(Arc::new),
     }
 }

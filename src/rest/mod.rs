@@ -37,6 +37,7 @@ async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let method = req.method();
     match segs.as_slice() {
+        ["graphql"] => crate::graphql::handle(app, req).await,
         ["items", collection] => items::collection(app, req, collection).await,
         ["items", collection, id] => items::item(app, req, collection, id).await,
         ["auth", "login"] => {

@@ -1,0 +1,294 @@
+//! Runs one operation: each concrete root field through the items service
+//! (the same compiled statement or write a REST request runs), then
+//! apollo-compiler's executor shapes the response from their JSON.
+
+use super::args;
+use super::resolve::{Root, RootResult};
+use super::schema::{CallerSchema, RootKind};
+use super::select::{self, Ctx};
+use crate::access::Caller;
+use crate::app::App;
+use crate::db::Value;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::items::{self as svc, QuerySource};
+use crate::query::{Aggregate, AggregateFunc, Query};
+use crate::schema::{Collection, SchemaSnapshot};
+use apollo_compiler::executable::{Field, Operation};
+use apollo_compiler::resolvers::Execution;
+use apollo_compiler::response::{ExecutionResponse, JsonValue};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::ExecutableDocument;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+
+/// What an operation runs against.
+pub struct Request<'a> {
+    pub app: &'a App,
+    pub schema: &'a SchemaSnapshot,
+    pub caller: &'a Caller,
+    pub gql: &'a CallerSchema,
+    pub document: &'a Valid<ExecutableDocument>,
+    pub operation: &'a Operation,
+    pub vars: &'a Valid<args::Vars>,
+    /// Identifies the document, operation and variables for the plan cache.
+    pub plan_key: &'a str,
+}
+
+/// The response: data, and errors with Directus's codes in `extensions`.
+pub async fn run(r: &Request<'_>) -> ApiResult<ExecutionResponse> {
+    let ctx = Ctx { schema: r.schema, document: r.document, vars: r.vars };
+    let mut results: HashMap<String, RootResult> = HashMap::new();
+    let mut codes: HashMap<String, ApiError> = HashMap::new();
+    for (key, fields) in select::collect(&ctx, &r.operation.selection_set) {
+        let Some(root) = r.gql.roots.get(fields[0].name.as_str()) else {
+            continue; // __typename, __schema, __type: the executor answers them.
+        };
+        let coll = r.schema.collection(&root.collection).ok_or_else(ApiError::forbidden)?;
+        let outcome = root_field(r, &ctx, root.kind, coll, key, &fields).await;
+        match outcome {
+            Ok(value) => {
+                results.insert(key.to_string(), Ok(value));
+            }
+            Err(e) => {
+                results.insert(key.to_string(), Err(e.message.clone()));
+                codes.insert(key.to_string(), e);
+            }
+        }
+    }
+    let root = Root { type_name: r.operation.object_type().as_str(), results: &results };
+    let mut response = Execution::new(&r.gql.schema, r.document)
+        .implementers_map(&r.gql.implementers)
+        .operation(r.operation)
+        .coerced_variable_values(r.vars)
+        .enable_schema_introspection(true)
+        .execute_sync(&root)
+        .map_err(|e| ApiError::new(ErrorCode::GraphqlExecution, e.message().to_string()))?;
+    for error in &mut response.errors {
+        if let Some(message) = error.message.strip_prefix("resolver error: ") {
+            error.message = message.to_string();
+        }
+        let root_key = error.path.first().and_then(|s| match s {
+            apollo_compiler::response::ResponseDataPathSegment::Field(name) => Some(name.as_str()),
+            _ => None,
+        });
+        if let Some(e) = root_key.and_then(|k| codes.get(k)) {
+            for (k, v) in e.extensions.iter() {
+                error.extensions.insert(k.as_str(), serde_json::from_value(v.clone()).unwrap_or(JsonValue::Null));
+            }
+            error.extensions.insert("code", JsonValue::from(e.code.as_str()));
+        }
+    }
+    Ok(response)
+}
+
+/// One root field's JSON.
+async fn root_field(
+    r: &Request<'_>,
+    ctx: &Ctx<'_>,
+    kind: RootKind,
+    coll: &Collection,
+    key: &str,
+    fields: &[&Field],
+) -> ApiResult<JsonValue> {
+    let (app, s, c) = (r.app, r.schema, r.caller);
+    let field = fields[0];
+    let plan_key = format!("graphql\u{0}{}\u{0}{key}", r.plan_key);
+    match kind {
+        RootKind::List => {
+            let q = select::query_for(ctx, coll, fields)?;
+            data(svc::read_list(app, s, c, coll, QuerySource::Keyed(&plan_key, &q)).await?)
+        }
+        RootKind::Singleton => {
+            let q = select::query_for(ctx, coll, fields)?;
+            data(svc::read_singleton(app, s, c, coll, QuerySource::Keyed(&plan_key, &q)).await?)
+        }
+        RootKind::ById => {
+            // As Directus: an item that is not there (or not readable) is
+            // null with a FORBIDDEN error.
+            let id = argument(ctx, field, "id").unwrap_or(Json::Null);
+            let q = select::query_for(ctx, coll, fields)?;
+            let key = svc::key_value(coll, &id)?;
+            data(svc::read_item(app, s, c, coll, QuerySource::Keyed(&plan_key, &q), key).await?)
+        }
+        RootKind::Aggregated => {
+            let q = aggregate_query(ctx, field, fields)?;
+            let body = svc::read_list(app, s, c, coll, QuerySource::Keyed(&plan_key, &q)).await?;
+            Ok(grouped(data(body)?, &q))
+        }
+        RootKind::CreateOne => {
+            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let key = svc::create_one(app, s, c, coll, &payload).await?;
+            reread(r, ctx, coll, fields, &[key], true).await
+        }
+        RootKind::CreateMany => {
+            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let items = payload.as_array().cloned().unwrap_or_default();
+            let keys = svc::create_many(app, s, c, coll, &items).await?;
+            reread(r, ctx, coll, fields, &keys, false).await
+        }
+        RootKind::UpdateOne => {
+            let id = argument(ctx, field, "id").unwrap_or(Json::Null);
+            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let key = svc::update_one(app, s, c, coll, svc::key_value(coll, &id)?, &payload).await?;
+            reread(r, ctx, coll, fields, &[key], true).await
+        }
+        RootKind::UpdateMany => {
+            let keys = key_list(coll, argument(ctx, field, "ids"))?;
+            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let keys = svc::update_keys(app, s, c, coll, &keys, &payload).await?;
+            reread(r, ctx, coll, fields, &keys, false).await
+        }
+        RootKind::UpdateBatch => {
+            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let items = payload.as_array().cloned().unwrap_or_default();
+            let keys = svc::update_batch(app, s, c, coll, &items).await?;
+            reread(r, ctx, coll, fields, &keys, false).await
+        }
+        RootKind::UpdateSingleton => {
+            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let key = svc::upsert_singleton(app, s, c, coll, &payload).await?;
+            reread(r, ctx, coll, fields, &[key], true).await
+        }
+        RootKind::DeleteOne => {
+            let id = argument(ctx, field, "id").unwrap_or(Json::Null);
+            svc::delete_keys(app, s, c, coll, &[svc::key_value(coll, &id)?]).await?;
+            Ok(JsonValue::from(serde_json_bytes::json!({ "id": id_json(&id) })))
+        }
+        RootKind::DeleteMany => {
+            let ids = argument(ctx, field, "ids").unwrap_or(Json::Null);
+            let keys = key_list(coll, Some(ids.clone()))?;
+            svc::delete_keys(app, s, c, coll, &keys).await?;
+            let ids: Vec<JsonValue> = ids.as_array().into_iter().flatten().map(id_json).collect();
+            Ok(serde_json_bytes::json!({ "ids": ids }))
+        }
+    }
+}
+
+/// The items a mutation wrote, read back with its selection; null when the
+/// caller may not read them (as Directus).
+async fn reread(
+    r: &Request<'_>,
+    ctx: &Ctx<'_>,
+    coll: &Collection,
+    fields: &[&Field],
+    keys: &[Value],
+    one: bool,
+) -> ApiResult<JsonValue> {
+    if fields[0].selection_set.selections.is_empty() {
+        return Ok(JsonValue::Bool(true));
+    }
+    let mut q = select::query_for(ctx, coll, fields)?;
+    q.filter = None;
+    q.limit = Some(-1);
+    match svc::read_keys(r.app, r.schema, r.caller, coll, &q, keys).await {
+        Ok(body) => {
+            let rows = data(body)?;
+            Ok(match (one, rows) {
+                (true, JsonValue::Array(mut items)) if !items.is_empty() => items.swap_remove(0),
+                (true, _) => JsonValue::Null,
+                (false, rows) => rows,
+            })
+        }
+        Err(e) if e.code == ErrorCode::Forbidden => Ok(JsonValue::Null),
+        Err(e) => Err(e),
+    }
+}
+
+/// A field's argument as JSON (variables put in).
+fn argument(ctx: &Ctx, field: &Field, name: &str) -> Option<Json> {
+    let arg = field.arguments.iter().find(|a| a.name == name)?;
+    args::to_json(&arg.value, ctx.vars)
+}
+
+fn key_list(coll: &Collection, ids: Option<Json>) -> ApiResult<Vec<Value>> {
+    match ids {
+        Some(Json::Array(items)) => items.iter().map(|k| svc::key_value(coll, k)).collect(),
+        Some(single) if !single.is_null() => Ok(vec![svc::key_value(coll, &single)?]),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn id_json(id: &Json) -> JsonValue {
+    match id {
+        Json::String(s) => JsonValue::from(s.as_str()),
+        other => JsonValue::from(other.to_string().as_str()),
+    }
+}
+
+/// `X_aggregated(groupBy:, filter:, …) { count { id } sum { price } countAll }`
+/// as the REST `aggregate`/`groupBy` query.
+fn aggregate_query(ctx: &Ctx, field: &Field, fields: &[&Field]) -> ApiResult<Query> {
+    let mut q = select::arguments_query(ctx, field)?;
+    if let Some(group) = argument(ctx, field, "groupBy") {
+        q.group_by = match group {
+            Json::Array(items) => items.iter().filter_map(|g| g.as_str().map(str::to_string)).collect(),
+            Json::String(s) => vec![s],
+            _ => Vec::new(),
+        };
+    }
+    for f in fields {
+        for (_, merged) in select::collect(ctx, &f.selection_set) {
+            let Some(func) = AggregateFunc::from_name(merged[0].name.as_str()) else {
+                continue; // group, __typename
+            };
+            if func == AggregateFunc::CountAll {
+                push_aggregate(&mut q, func, "*");
+                continue;
+            }
+            for m in &merged {
+                for (_, of) in select::collect(ctx, &m.selection_set) {
+                    if of[0].name != "__typename" {
+                        push_aggregate(&mut q, func, of[0].name.as_str());
+                    }
+                }
+            }
+        }
+    }
+    if q.aggregate.is_empty() {
+        // Only `group` asked for: still one row per group.
+        push_aggregate(&mut q, AggregateFunc::CountAll, "*");
+    }
+    Ok(q)
+}
+
+fn push_aggregate(q: &mut Query, func: AggregateFunc, field: &str) {
+    let agg = Aggregate { func, field: field.to_string() };
+    if !q.aggregate.contains(&agg) {
+        q.aggregate.push(agg);
+    }
+}
+
+/// REST's aggregate rows (`{"status": "draft", "count": {"id": 3}}`) in
+/// GraphQL's shape (`{"group": {"status": "draft"}, "count": {"id": 3}}`).
+fn grouped(rows: JsonValue, q: &Query) -> JsonValue {
+    let group_keys: Vec<String> = q.group_by.iter().map(|g| crate::sql::functions::output_name(g)).collect();
+    let JsonValue::Array(rows) = rows else {
+        return rows;
+    };
+    let shaped = rows.into_iter().map(|row| {
+        let JsonValue::Object(mut obj) = row else {
+            return row;
+        };
+        let mut group = apollo_compiler::response::JsonMap::new();
+        for k in &group_keys {
+            if let Some(v) = obj.remove(k.as_str()) {
+                group.insert(k.as_str(), v);
+            }
+        }
+        if !group_keys.is_empty() {
+            obj.insert("group", JsonValue::Object(group));
+        }
+        JsonValue::Object(obj)
+    });
+    JsonValue::Array(shaped.collect())
+}
+
+/// The `data` of a REST body.
+fn data(body: String) -> ApiResult<JsonValue> {
+    let mut v: JsonValue =
+        serde_json::from_str(&body).map_err(|e| ApiError::internal(format!("unreadable read result: {e}")))?;
+    Ok(match &mut v {
+        JsonValue::Object(obj) => obj.remove("data").unwrap_or(JsonValue::Null),
+        _ => JsonValue::Null,
+    })
+}

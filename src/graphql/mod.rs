@@ -1,0 +1,108 @@
+//! GraphQL over the same Query AST as REST (`/graphql`): a schema generated
+//! per policy set, documents parsed and validated by apollo-compiler, and
+//! each root field compiled into the one statement (or write) the
+//! equivalent REST request runs, with the caller's permissions inside it.
+
+mod args;
+mod cache;
+mod execute;
+mod request;
+mod resolve;
+mod schema;
+mod select;
+
+pub use cache::GraphqlCache;
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::rest::response::{self, HttpResponse};
+use apollo_compiler::executable::OperationType;
+use apollo_compiler::request::coerce_variable_values;
+use apollo_compiler::response::GraphQLError;
+use bytes::Bytes;
+use http::{Method, Request};
+use serde_json::{json, Value as Json};
+
+/// `/graphql`: a query (GET or POST) or a mutation (POST).
+pub async fn handle(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
+    let params = request::read(req)?;
+    let caller = crate::rest::caller(app, req).await?;
+    let snapshot = app.schema();
+    let gql = app.graphql.schema_for(app, &snapshot, &caller)?;
+    let document = app.graphql.document(&gql, &params.query).map_err(validation_error)?;
+
+    let operation = match document.operations.get(params.operation_name.as_deref()) {
+        Ok(op) => op,
+        Err(_) if *req.method() == Method::GET => return Err(post_only()),
+        Err(e) => return Ok(errors_only(vec![internal(e.message().to_string())])),
+    };
+    if *req.method() == Method::GET && operation.operation_type != OperationType::Query {
+        return Err(post_only());
+    }
+    let vars = match coerce_variable_values(&gql.schema.schema, operation, &params.variables) {
+        Ok(v) => v,
+        Err(e) => return Ok(errors_only(vec![internal(e.message().to_string())])),
+    };
+    let plan_key = format!("{}\u{0}{}\u{0}{}", params.query, params.operation_name.as_deref().unwrap_or(""), {
+        serde_json::to_string(&params.variables).unwrap_or_default()
+    });
+    let run = execute::Request {
+        app,
+        schema: &snapshot,
+        caller: &caller,
+        gql: &gql,
+        document: &document,
+        operation,
+        vars: &vars,
+        plan_key: &plan_key,
+    };
+    let result = execute::run(&run).await?;
+    let mut body = serde_json::Map::new();
+    if let Some(data) = result.data {
+        body.insert("data".into(), serde_json::to_value(data).unwrap_or(Json::Null));
+    }
+    if !result.errors.is_empty() {
+        body.insert("errors".into(), errors_json(&result.errors));
+    }
+    Ok(response::json(&Json::Object(body)))
+}
+
+/// A document that does not parse or validate: 400 GRAPHQL_VALIDATION with
+/// each finding under `extensions.errors`, as Directus answers.
+fn validation_error(errors: Vec<GraphQLError>) -> ApiError {
+    let found: Vec<Json> = errors.iter().map(|e| serde_json::to_value(e).unwrap_or(Json::Null)).collect();
+    ApiError::new(ErrorCode::GraphqlValidation, "GraphQL validation error.").with("errors", Json::Array(found))
+}
+
+/// Directus lets only queries through GET.
+fn post_only() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, "Invalid method \"GET\" used. Should be one of \"POST\".")
+}
+
+/// A request error found before execution (operation name, variables):
+/// HTTP 200 with only `errors`, as graphql-js answers inside Directus.
+fn internal(message: String) -> Json {
+    json!({ "message": message, "extensions": { "code": ErrorCode::Internal.as_str() } })
+}
+
+fn errors_only(errors: Vec<Json>) -> HttpResponse {
+    response::json(&json!({ "errors": errors }))
+}
+
+fn errors_json(errors: &[GraphQLError]) -> Json {
+    Json::Array(
+        errors
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(e).unwrap_or(Json::Null);
+                if let Some(obj) = v.as_object_mut() {
+                    let ext = obj.entry("extensions").or_insert_with(|| json!({}));
+                    if let Some(ext) = ext.as_object_mut() {
+                        ext.entry("code").or_insert_with(|| json!(ErrorCode::Internal.as_str()));
+                    }
+                }
+                v
+            })
+            .collect(),
+    )
+}
