@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod graphql;
+
 use rectus::native::cli::{Cli, Command};
 use serde_json::Value;
 use std::sync::OnceLock;
