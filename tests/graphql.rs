@@ -235,3 +235,57 @@ fn the_schema_follows_each_callers_permissions() {
     let fields: Vec<&str> = t["__type"]["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert!(fields.contains(&"published_at_func") && !fields.contains(&"internal_notes") && !fields.contains(&"body"), "{fields:?}");
 }
+
+#[test]
+fn system_scope_logs_in_and_reads_the_users_own_tables() {
+    let s = server();
+    let system = |c: &Server, query: &str| -> Reply { c.post("/graphql/system", json!({ "query": query })) };
+    let login = system(
+        &s.anonymous(),
+        &format!(
+            "mutation {{ auth_login(email: \"{}\", password: \"{}\") {{ access_token refresh_token expires }} }}",
+            common::ADMIN_EMAIL,
+            common::ADMIN_PASSWORD
+        ),
+    )
+    .data()["auth_login"]
+        .clone();
+    assert_eq!(login["expires"], "900000", "{login}");
+    let admin = s.as_token(login["access_token"].as_str().unwrap());
+    let me = system(&admin, "{ users_me { email role { name } } server_info { project { project_name } } }").data();
+    assert_eq!(me["users_me"]["email"], common::ADMIN_EMAIL);
+    assert_eq!(me["server_info"]["project"]["project_name"], "rectus");
+    let users = system(&admin, "{ users(filter: {email: {_eq: \"admin@example.com\"}}) { email password } }").data();
+    assert_eq!(users["users"], json!([{"email": common::ADMIN_EMAIL, "password": "**********"}]));
+
+    let refreshed = system(
+        &s.anonymous(),
+        &format!("mutation {{ auth_refresh(refresh_token: \"{}\") {{ access_token refresh_token }} }}", login["refresh_token"].as_str().unwrap()),
+    )
+    .data()["auth_refresh"]
+        .clone();
+    assert_ne!(refreshed["refresh_token"], login["refresh_token"]);
+    let out = system(&s.anonymous(), &format!("mutation {{ auth_logout(refresh_token: \"{}\") }}", refreshed["refresh_token"].as_str().unwrap()));
+    assert_eq!(out.data(), json!({"auth_logout": true}));
+
+    // A wrong password: the REST error, on the field.
+    let r = system(&s.anonymous(), "mutation { auth_login(email: \"admin@example.com\", password: \"nope\") { access_token } }");
+    assert_eq!(r.json()["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS", "{}", r.text);
+    // Anonymous visitors see no system collections.
+    let m = system(&s.anonymous(), "{ users { id } }");
+    assert_eq!((m.status, m.code()), (400, "GRAPHQL_VALIDATION".to_string()), "{}", m.text);
+}
+
+#[test]
+fn the_sdl_is_each_callers_schema() {
+    let s = server();
+    let r = s.get("/server/specs/graphql");
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("type articles {") && r.text.contains("internal_notes"), "admin SDL");
+    assert!(r.text.contains("create_articles_item(data: create_articles_input!): articles"));
+    let anonymous = s.anonymous().get("/server/specs/graphql").text;
+    assert!(anonymous.contains("type articles {") && !anonymous.contains("internal_notes"));
+    let system = s.get("/server/specs/graphql/system").text;
+    assert!(system.contains("type users {") && system.contains("auth_login("), "system SDL");
+    assert_eq!(s.get("/server/specs/graphql/nope").code(), "ROUTE_NOT_FOUND");
+}

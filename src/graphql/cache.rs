@@ -1,7 +1,7 @@
 //! Generated schemas per policy set and validated documents per text, so a
 //! repeated request neither regenerates nor re-validates anything.
 
-use super::schema::{self, CallerSchema};
+use super::schema::{self, CallerSchema, Scope};
 use crate::access::Caller;
 use crate::app::App;
 use crate::error::ApiResult;
@@ -52,12 +52,14 @@ impl Default for GraphqlCache {
 impl GraphqlCache {
     /// The schema `caller` sees: decided by the schema and access snapshots
     /// and the caller's policies, as compiled plans are.
-    pub fn schema_for(&self, app: &App, snapshot: &SchemaSnapshot, caller: &Caller) -> ApiResult<Arc<Keyed>> {
-        let key = format!("{}\u{0}{}\u{0}{}", snapshot.hash, app.access().fingerprint, caller.plan_key());
+    pub fn schema_for(&self, app: &App, snapshot: &SchemaSnapshot, caller: &Caller, scope: Scope) -> ApiResult<Arc<Keyed>> {
+        // Users' own field appears only for signed-in callers.
+        let signed_in = caller.user.is_some();
+        let key = format!("{}\u{0}{}\u{0}{}\u{0}{scope:?}{signed_in}", snapshot.hash, app.access().fingerprint, caller.plan_key());
         if let Some(s) = lock(&self.schemas).cache_get(&key) {
             return Ok(s.clone());
         }
-        let built = Arc::new(Keyed { key: key.clone(), schema: schema::build(snapshot, caller)? });
+        let built = Arc::new(Keyed { key: key.clone(), schema: schema::build(snapshot, caller, scope)? });
         lock(&self.schemas).cache_set(key, built.clone());
         Ok(built)
     }

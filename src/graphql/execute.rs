@@ -24,6 +24,8 @@ use std::collections::HashMap;
 /// What an operation runs against.
 pub struct Request<'a> {
     pub app: &'a App,
+    /// The HTTP request (client details and cookies for the auth fields).
+    pub http: &'a http::Request<bytes::Bytes>,
     pub schema: &'a SchemaSnapshot,
     pub caller: &'a Caller,
     pub gql: &'a CallerSchema,
@@ -43,8 +45,10 @@ pub async fn run(r: &Request<'_>) -> ApiResult<ExecutionResponse> {
         let Some(root) = r.gql.roots.get(fields[0].name.as_str()) else {
             continue; // __typename, __schema, __type: the executor answers them.
         };
-        let coll = r.schema.collection(&root.collection).ok_or_else(ApiError::forbidden)?;
-        let outcome = root_field(r, &ctx, root.kind, coll, key, &fields).await;
+        let outcome = match r.schema.collection(&root.collection) {
+            Some(coll) => root_field(r, &ctx, root.kind, coll, key, &fields).await,
+            None => system_field(r, &ctx, root.kind, fields[0]).await,
+        };
         match outcome {
             Ok(value) => {
                 results.insert(key.to_string(), Ok(value));
@@ -102,6 +106,11 @@ async fn root_field(
             let q = select::query_for(ctx, coll, fields)?;
             data(svc::read_singleton(app, s, c, coll, QuerySource::Keyed(&plan_key, &q)).await?)
         }
+        RootKind::UsersMe => {
+            let user = c.user.clone().ok_or_else(ApiError::forbidden)?;
+            let q = select::query_for(ctx, coll, fields)?;
+            data(svc::read_item(app, s, c, coll, QuerySource::Keyed(&plan_key, &q), Value::Text(user)).await?)
+        }
         RootKind::ById => {
             // As Directus: an item that is not there (or not readable) is
             // null with a FORBIDDEN error.
@@ -154,6 +163,9 @@ async fn root_field(
             svc::delete_keys(app, s, c, coll, &[svc::key_value(coll, &id)?]).await?;
             Ok(JsonValue::from(serde_json_bytes::json!({ "id": id_json(&id) })))
         }
+        RootKind::ServerInfo | RootKind::AuthLogin | RootKind::AuthRefresh | RootKind::AuthLogout => {
+            system_field(r, ctx, kind, field).await
+        }
         RootKind::DeleteMany => {
             let ids = argument(ctx, field, "ids").unwrap_or(Json::Null);
             let keys = key_list(coll, Some(ids.clone()))?;
@@ -162,6 +174,52 @@ async fn root_field(
             Ok(serde_json_bytes::json!({ "ids": ids }))
         }
     }
+}
+
+/// A `/graphql/system` field that is not a collection's: the project's
+/// info and the auth mutations (tokens in the body: mode json).
+async fn system_field(r: &Request<'_>, ctx: &Ctx<'_>, kind: RootKind, field: &Field) -> ApiResult<JsonValue> {
+    use crate::auth::session::{self, Mode};
+    let app = r.app;
+    let text = |name: &str| argument(ctx, field, name).and_then(|v| v.as_str().map(str::to_string));
+    let json_mode = || match text("mode").as_deref() {
+        None | Some("json") => Ok(Mode::Json),
+        Some(_) => Err(ApiError::invalid_payload("GraphQL answers tokens in the body only: use mode json")),
+    };
+    let tokens = |t: session::Tokens| {
+        serde_json_bytes::json!({"access_token": t.access_token, "expires": t.expires_ms, "refresh_token": t.refresh_token})
+    };
+    let client = crate::rest::auth::client(r.http);
+    match kind {
+        RootKind::ServerInfo => {
+            let info = crate::rest::server::info_data(app);
+            Ok(serde_json::from_value(info).unwrap_or(JsonValue::Null))
+        }
+        RootKind::AuthLogin => {
+            let mode = json_mode()?;
+            let (email, password) = (text("email").unwrap_or_default(), text("password").unwrap_or_default());
+            Ok(tokens(session::login(app, &email, &password, mode, &client).await?))
+        }
+        RootKind::AuthRefresh => {
+            let mode = json_mode()?;
+            let token = refresh_token(r, text("refresh_token"))?;
+            Ok(tokens(session::refresh(app, &token, mode, &client).await?))
+        }
+        RootKind::AuthLogout => {
+            let token = refresh_token(r, text("refresh_token"))?;
+            session::logout(app, &token).await?;
+            Ok(JsonValue::Bool(true))
+        }
+        _ => Err(ApiError::forbidden()),
+    }
+}
+
+/// The refresh token given, or the one in the refresh cookie.
+fn refresh_token(r: &Request<'_>, given: Option<String>) -> ApiResult<String> {
+    given
+        .filter(|t| !t.is_empty())
+        .or_else(|| crate::auth::request::cookie(r.http, &r.app.config.auth.refresh_cookie_name))
+        .ok_or_else(|| ApiError::invalid_payload("The refresh token is required in either the payload or cookie"))
 }
 
 /// The items a mutation wrote, read back with its selection; null when the

@@ -12,6 +12,7 @@ mod schema;
 mod select;
 
 pub use cache::GraphqlCache;
+pub use schema::Scope;
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -23,12 +24,12 @@ use bytes::Bytes;
 use http::{Method, Request};
 use serde_json::{json, Value as Json};
 
-/// `/graphql`: a query (GET or POST) or a mutation (POST).
-pub async fn handle(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
+/// `/graphql` and `/graphql/system`: a query (GET or POST) or a mutation (POST).
+pub async fn handle(app: &App, req: &Request<Bytes>, scope: Scope) -> ApiResult<HttpResponse> {
     let params = request::read(req)?;
     let caller = crate::rest::caller(app, req).await?;
     let snapshot = app.schema();
-    let gql = app.graphql.schema_for(app, &snapshot, &caller)?;
+    let gql = app.graphql.schema_for(app, &snapshot, &caller, scope)?;
     let document = app.graphql.document(&gql, &params.query).map_err(validation_error)?;
 
     let operation = match document.operations.get(params.operation_name.as_deref()) {
@@ -48,6 +49,7 @@ pub async fn handle(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> 
     });
     let run = execute::Request {
         app,
+        http: req,
         schema: &snapshot,
         caller: &caller,
         gql: &gql,
@@ -65,6 +67,20 @@ pub async fn handle(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> 
         body.insert("errors".into(), errors_json(&result.errors));
     }
     Ok(response::json(&Json::Object(body)))
+}
+
+/// `/server/specs/graphql[/system]`: the caller's schema as SDL, a download
+/// named as Directus names it.
+pub async fn sdl(app: &App, req: &Request<Bytes>, scope: Scope) -> ApiResult<HttpResponse> {
+    let caller = crate::rest::caller(app, req).await?;
+    let gql = app.graphql.schema_for(app, &app.schema(), &caller, scope)?;
+    let date = chrono::DateTime::from_timestamp_millis(app.host.now_ms()).map(|d| d.format("%Y-%m-%d").to_string());
+    let file = format!("{}_{}.graphql", app.config.project_name, date.unwrap_or_default());
+    let mut r = response::with_type(http::StatusCode::OK, "application/octet-stream", gql.sdl.clone().into());
+    if let Ok(v) = http::HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        r.headers_mut().insert(http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
 }
 
 /// A document that does not parse or validate: 400 GRAPHQL_VALIDATION with

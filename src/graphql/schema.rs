@@ -28,6 +28,12 @@ pub enum RootKind {
     UpdateSingleton,
     DeleteOne,
     DeleteMany,
+    /// `/graphql/system` only: the caller's own user, the project, sessions.
+    UsersMe,
+    ServerInfo,
+    AuthLogin,
+    AuthRefresh,
+    AuthLogout,
 }
 
 #[derive(Debug, Clone)]
@@ -72,13 +78,13 @@ const COMMON: &str = include_str!("common.graphql");
 
 const READ_ARGS: &str = "sort: [String], limit: Int, offset: Int, page: Int, search: String";
 
-pub fn build(snapshot: &SchemaSnapshot, caller: &Caller) -> ApiResult<CallerSchema> {
-    let view = View { snapshot, caller };
+pub fn build(snapshot: &SchemaSnapshot, caller: &Caller, scope: Scope) -> ApiResult<CallerSchema> {
+    let view = View { snapshot, caller, scope };
     let mut sdl = String::from(COMMON);
     let mut roots = HashMap::new();
     let mut query = String::new();
     let mut mutation = String::new();
-    let colls: Vec<&Collection> = snapshot.collections.values().filter(|c| servable(c)).collect();
+    let colls: Vec<&Collection> = snapshot.collections.values().filter(|c| view.servable(c)).collect();
 
     for &c in &colls {
         let Some(fields) = view.fields(c, Action::Read) else {
@@ -86,18 +92,18 @@ pub fn build(snapshot: &SchemaSnapshot, caller: &Caller) -> ApiResult<CallerSche
         };
         write_object(&mut sdl, &view, c, &fields);
         write_filters(&mut sdl, &view, c, &fields);
-        let name = &c.name;
+        let name = &view.ty(c);
         if c.singleton {
-            root(&mut query, &mut roots, name, RootKind::Singleton, c, "", name);
+            root(&mut query, &mut roots, name, RootKind::Singleton, &c.name, "", name);
             continue;
         }
-        write_aggregates(&mut sdl, c, &fields);
+        write_aggregates(&mut sdl, &view, c, &fields);
         let list_args = format!("filter: {name}_filter, {READ_ARGS}");
-        root(&mut query, &mut roots, name, RootKind::List, c, &list_args, &format!("[{name}!]!"));
-        root(&mut query, &mut roots, &format!("{name}_by_id"), RootKind::ById, c, "id: ID!", name);
+        root(&mut query, &mut roots, name, RootKind::List, &c.name, &list_args, &format!("[{name}!]!"));
+        root(&mut query, &mut roots, &format!("{name}_by_id"), RootKind::ById, &c.name, "id: ID!", name);
         let agg_args = format!("groupBy: [String], filter: {name}_filter, limit: Int, offset: Int, page: Int, search: String, sort: [String]");
         let agg = format!("{name}_aggregated");
-        root(&mut query, &mut roots, &agg, RootKind::Aggregated, c, &agg_args, &format!("[{agg}!]!"));
+        root(&mut query, &mut roots, &agg, RootKind::Aggregated, &c.name, &agg_args, &format!("[{agg}!]!"));
     }
     for action in [Action::Create, Action::Update] {
         for &c in &colls {
@@ -109,10 +115,13 @@ pub fn build(snapshot: &SchemaSnapshot, caller: &Caller) -> ApiResult<CallerSche
     }
     for &c in colls.iter().filter(|c| !c.singleton) {
         if caller.grants.as_ref().is_none_or(|g| g.get(&c.name, Action::Delete).is_some()) {
-            let name = &c.name;
-            root(&mut mutation, &mut roots, &format!("delete_{name}_items"), RootKind::DeleteMany, c, "ids: [ID]!", "delete_many");
-            root(&mut mutation, &mut roots, &format!("delete_{name}_item"), RootKind::DeleteOne, c, "id: ID!", "delete_one");
+            let name = &view.ty(c);
+            root(&mut mutation, &mut roots, &format!("delete_{name}_items"), RootKind::DeleteMany, &c.name, "ids: [ID]!", "delete_many");
+            root(&mut mutation, &mut roots, &format!("delete_{name}_item"), RootKind::DeleteOne, &c.name, "id: ID!", "delete_one");
         }
+    }
+    if scope == Scope::System {
+        write_system_extras(&mut sdl, &mut query, &mut mutation, &mut roots, &view);
     }
     if query.is_empty() {
         query.push_str("  \"\"\"There's no data to query.\"\"\"\n  _empty: Void\n");
@@ -128,13 +137,42 @@ pub fn build(snapshot: &SchemaSnapshot, caller: &Caller) -> ApiResult<CallerSche
     Ok(CallerSchema { schema, implementers, sdl, roots })
 }
 
-/// Whose fields are seen.
+/// Which collections a schema holds: the user's (`/graphql`) or Directus's
+/// own (`/graphql/system`, their types named without `directus_`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Items,
+    System,
+}
+
+/// The system collections `/graphql/system` serves (those `/users`, `/roles`,
+/// ... serve over REST).
+pub const SYSTEM: [&str; 5] = ["directus_users", "directus_roles", "directus_policies", "directus_access", "directus_permissions"];
+
+/// Whose fields are seen, and in which scope.
 struct View<'a> {
     snapshot: &'a SchemaSnapshot,
     caller: &'a Caller,
+    scope: Scope,
 }
 
 impl<'a> View<'a> {
+    /// A collection this scope serves, under a name GraphQL allows.
+    fn servable(&self, c: &Collection) -> bool {
+        match self.scope {
+            Scope::Items => !c.is_system() && valid_name(&c.name) && !RESERVED.contains(&c.name.as_str()),
+            Scope::System => SYSTEM.contains(&c.name.as_str()),
+        }
+    }
+
+    /// The GraphQL type name of a collection.
+    fn ty(&self, c: &Collection) -> String {
+        match self.scope {
+            Scope::Items => c.name.clone(),
+            Scope::System => c.name.trim_start_matches("directus_").to_string(),
+        }
+    }
+
     fn grant(&self, c: &Collection, action: Action) -> Option<Option<&'a CollectionGrant>> {
         match &self.caller.grants {
             None => Some(None),
@@ -145,7 +183,7 @@ impl<'a> View<'a> {
     /// The fields of `c` the caller may use for `action` (valid GraphQL
     /// names only); `None` when there are none.
     fn fields(&self, c: &'a Collection, action: Action) -> Option<Vec<&'a Field>> {
-        if !servable(c) {
+        if !self.servable(c) {
             return None;
         }
         let grant = self.grant(c, action)?;
@@ -183,18 +221,13 @@ impl<'a> View<'a> {
     /// True when the caller may use some field of `c` for `action` (not
     /// following its relations, which may lead back here).
     fn has_fields(&self, c: &Collection, action: Action) -> bool {
-        servable(c)
+        self.servable(c)
             && match self.grant(c, action) {
                 None => false,
                 Some(None) => true,
                 Some(Some(g)) => c.fields.iter().any(|f| valid_name(&f.name) && g.fields.contains(&f.name)),
             }
     }
-}
-
-/// A user collection whose name can be a GraphQL type name.
-fn servable(c: &Collection) -> bool {
-    !c.is_system() && valid_name(&c.name) && !RESERVED.contains(&c.name.as_str())
 }
 
 fn valid_name(name: &str) -> bool {
@@ -204,10 +237,10 @@ fn valid_name(name: &str) -> bool {
         && !name.starts_with("__")
 }
 
-fn root(out: &mut String, roots: &mut HashMap<String, RootField>, name: &str, kind: RootKind, c: &Collection, args: &str, ty: &str) {
+fn root(out: &mut String, roots: &mut HashMap<String, RootField>, name: &str, kind: RootKind, collection: &str, args: &str, ty: &str) {
     let args = if args.is_empty() { String::new() } else { format!("({args})") };
     let _ = writeln!(out, "  {name}{args}: {ty}");
-    roots.insert(name.to_string(), RootField { kind, collection: c.name.clone() });
+    roots.insert(name.to_string(), RootField { kind, collection: collection.to_string() });
 }
 
 /// The scalar a field's values have (Directus's `getGraphQLType`).
@@ -276,15 +309,15 @@ fn description(out: &mut String, f: &Field) {
 }
 
 fn write_object(out: &mut String, view: &View, c: &Collection, fields: &[&Field]) {
-    let _ = writeln!(out, "type {} {{", c.name);
+    let _ = writeln!(out, "type {} {{", view.ty(c));
     for &f in fields {
         description(out, f);
         match (&f.relation, view.related(f, Action::Read)) {
             (Some(FieldRelation::ManyToOne { .. }), Some(r)) => {
-                let _ = writeln!(out, "  {}(filter: {}_filter, {READ_ARGS}): {}", f.name, r.name, r.name);
+                let _ = writeln!(out, "  {}(filter: {1}_filter, {READ_ARGS}): {1}", f.name, view.ty(r));
             }
             (Some(FieldRelation::OneToMany { .. }), Some(r)) => {
-                let _ = writeln!(out, "  {}(filter: {}_filter, {READ_ARGS}): [{}]", f.name, r.name, r.name);
+                let _ = writeln!(out, "  {}(filter: {1}_filter, {READ_ARGS}): [{1}]", f.name, view.ty(r));
             }
             // A relation into what the caller may not read is not there.
             (Some(FieldRelation::OneToMany { .. }), None) => continue,
@@ -306,14 +339,14 @@ fn write_object(out: &mut String, view: &View, c: &Collection, fields: &[&Field]
 fn write_filters(out: &mut String, view: &View, c: &Collection, fields: &[&Field]) {
     for quantifier in [false, true] {
         let suffix = if quantifier { "quantifier_filter" } else { "filter" };
-        let _ = writeln!(out, "input {}_{suffix} {{", c.name);
+        let _ = writeln!(out, "input {}_{suffix} {{", view.ty(c));
         for &f in fields {
             match (&f.relation, view.related(f, Action::Read)) {
                 (Some(FieldRelation::ManyToOne { .. }), Some(r)) => {
-                    let _ = writeln!(out, "  {}: {}_filter", f.name, r.name);
+                    let _ = writeln!(out, "  {}: {}_filter", f.name, view.ty(r));
                 }
                 (Some(FieldRelation::OneToMany { .. }), Some(r)) => {
-                    let _ = writeln!(out, "  {}: {}_quantifier_filter", f.name, r.name);
+                    let _ = writeln!(out, "  {}: {}_quantifier_filter", f.name, view.ty(r));
                 }
                 (Some(FieldRelation::OneToMany { .. }), None) => continue,
                 _ => {
@@ -329,16 +362,16 @@ fn write_filters(out: &mut String, view: &View, c: &Collection, fields: &[&Field
                 let _ = writeln!(out, "  {}_func: {input}", f.name);
             }
         }
-        let _ = writeln!(out, "  _and: [{0}_filter]\n  _or: [{0}_filter]", c.name);
+        let _ = writeln!(out, "  _and: [{0}_filter]\n  _or: [{0}_filter]", view.ty(c));
         if quantifier {
-            let _ = writeln!(out, "  _some: {0}_filter\n  _none: {0}_filter", c.name);
+            let _ = writeln!(out, "  _some: {0}_filter\n  _none: {0}_filter", view.ty(c));
         }
         out.push_str("}\n");
     }
 }
 
-fn write_aggregates(out: &mut String, c: &Collection, fields: &[&Field]) {
-    let name = &c.name;
+fn write_aggregates(out: &mut String, view: &View, c: &Collection, fields: &[&Field]) {
+    let name = &view.ty(c);
     let columns: Vec<&&Field> = fields.iter().filter(|f| !f.is_alias()).collect();
     let _ = writeln!(out, "type {name}_aggregated_count {{");
     for f in &columns {
@@ -365,15 +398,15 @@ fn write_aggregates(out: &mut String, c: &Collection, fields: &[&Field]) {
 
 fn write_input(out: &mut String, view: &View, c: &Collection, fields: &[&Field], action: Action) {
     let prefix = action.name();
-    let _ = writeln!(out, "input {prefix}_{}_input {{", c.name);
+    let _ = writeln!(out, "input {prefix}_{}_input {{", view.ty(c));
     for &f in fields {
         description(out, f);
         match (&f.relation, view.related(f, action)) {
             (Some(FieldRelation::ManyToOne { .. }), Some(r)) => {
-                let _ = writeln!(out, "  {}: {prefix}_{}_input", f.name, r.name);
+                let _ = writeln!(out, "  {}: {prefix}_{}_input", f.name, view.ty(r));
             }
             (Some(FieldRelation::OneToMany { .. }), Some(r)) => {
-                let _ = writeln!(out, "  {}: [{prefix}_{}_input]", f.name, r.name);
+                let _ = writeln!(out, "  {}: [{prefix}_{}_input]", f.name, view.ty(r));
             }
             _ if f.primary_key => {
                 let bang = if action == Action::Create && required(view, c, f, action) { "!" } else { "" };
@@ -389,25 +422,75 @@ fn write_input(out: &mut String, view: &View, c: &Collection, fields: &[&Field],
 }
 
 fn write_mutations(out: &mut String, roots: &mut HashMap<String, RootField>, view: &View, c: &Collection, action: Action) {
-    let name = &c.name;
+    let name = &view.ty(c);
     let readable = view.fields(c, Action::Read).is_some();
     let (many, one) = if readable { (format!("[{name}!]!"), name.clone()) } else { ("Boolean".into(), "Boolean".into()) };
     let read_args = if readable { format!("filter: {name}_filter, {READ_ARGS}, ") } else { String::new() };
     match (action, c.singleton) {
         (Action::Create, false) => {
             let input = format!("create_{name}_input");
-            root(out, roots, &format!("create_{name}_items"), RootKind::CreateMany, c, &format!("{read_args}data: [{input}!]"), &many);
-            root(out, roots, &format!("create_{name}_item"), RootKind::CreateOne, c, &format!("data: {input}!"), &one);
+            root(out, roots, &format!("create_{name}_items"), RootKind::CreateMany, &c.name, &format!("{read_args}data: [{input}!]"), &many);
+            root(out, roots, &format!("create_{name}_item"), RootKind::CreateOne, &c.name, &format!("data: {input}!"), &one);
         }
         (Action::Update, false) => {
             let input = format!("update_{name}_input");
-            root(out, roots, &format!("update_{name}_items"), RootKind::UpdateMany, c, &format!("{read_args}ids: [ID]!, data: {input}!"), &many);
-            root(out, roots, &format!("update_{name}_batch"), RootKind::UpdateBatch, c, &format!("{read_args}data: [{input}!]"), &many);
-            root(out, roots, &format!("update_{name}_item"), RootKind::UpdateOne, c, &format!("id: ID!, data: {input}!"), &one);
+            root(out, roots, &format!("update_{name}_items"), RootKind::UpdateMany, &c.name, &format!("{read_args}ids: [ID]!, data: {input}!"), &many);
+            root(out, roots, &format!("update_{name}_batch"), RootKind::UpdateBatch, &c.name, &format!("{read_args}data: [{input}!]"), &many);
+            root(out, roots, &format!("update_{name}_item"), RootKind::UpdateOne, &c.name, &format!("id: ID!, data: {input}!"), &one);
         }
         (Action::Update, true) => {
-            root(out, roots, &format!("update_{name}"), RootKind::UpdateSingleton, c, &format!("data: update_{name}_input!"), &one);
+            root(out, roots, &format!("update_{name}"), RootKind::UpdateSingleton, &c.name, &format!("data: update_{name}_input!"), &one);
         }
         _ => {}
     }
 }
+
+/// What `/graphql/system` has beyond its collections: the caller's own user,
+/// the project's public info, and the auth mutations anyone may call.
+fn write_system_extras(
+    sdl: &mut String,
+    query: &mut String,
+    mutation: &mut String,
+    roots: &mut HashMap<String, RootField>,
+    view: &View,
+) {
+    let users = view.snapshot.collection("directus_users").filter(|u| view.fields(u, Action::Read).is_some());
+    if let Some(users) = users {
+        if view.caller.user.is_some() {
+            root(query, roots, "users_me", RootKind::UsersMe, &users.name, "", "users");
+        }
+    }
+    sdl.push_str(SYSTEM_TYPES);
+    root(query, roots, "server_info", RootKind::ServerInfo, "", "", "server_info");
+    root(mutation, roots, "auth_login", RootKind::AuthLogin, "", "email: String!, password: String!, mode: auth_mode, otp: String", "auth_tokens");
+    root(mutation, roots, "auth_refresh", RootKind::AuthRefresh, "", "refresh_token: String, mode: auth_mode", "auth_tokens");
+    root(mutation, roots, "auth_logout", RootKind::AuthLogout, "", "refresh_token: String, mode: auth_mode", "Boolean");
+}
+
+const SYSTEM_TYPES: &str = "enum auth_mode {
+  json
+  cookie
+  session
+}
+type auth_tokens {
+  access_token: String
+  expires: GraphQLBigInt
+  refresh_token: String
+}
+type server_info_project {
+  project_name: String
+  project_descriptor: String
+  project_logo: String
+  project_color: String
+  default_language: String
+  public_foreground: String
+  public_background: String
+  public_note: String
+  custom_css: String
+  public_registration: Boolean
+  public_registration_verify_email: Boolean
+}
+type server_info {
+  project: server_info_project
+}
+";

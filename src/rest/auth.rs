@@ -118,7 +118,7 @@ fn refresh_token(app: &App, req: &Request<Bytes>) -> ApiResult<(String, Mode)> {
     Ok((token, mode))
 }
 
-fn client(req: &Request<Bytes>) -> Client {
+pub(crate) fn client(req: &Request<Bytes>) -> Client {
     let header = |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     Client {
         ip: req.extensions().get::<ClientIp>().map(|c| c.0),

@@ -1,15 +1,16 @@
 //! The REST API: one router shared by every host. HTTP request in, HTTP
 //! response out; the host only converts its own request type.
 
-mod auth;
+pub(crate) mod auth;
 mod items;
 mod meta;
 pub mod response;
-mod server;
+pub(crate) mod server;
 mod system;
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::graphql::Scope;
 use bytes::Bytes;
 use http::{Method, Request};
 use response::HttpResponse;
@@ -37,7 +38,19 @@ async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let method = req.method();
     match segs.as_slice() {
-        ["graphql"] => crate::graphql::handle(app, req).await,
+        ["graphql"] => crate::graphql::handle(app, req, Scope::Items).await,
+        ["graphql", "system"] => crate::graphql::handle(app, req, Scope::System).await,
+        ["server", "specs", "graphql", scope @ ..] if scope.len() <= 1 => {
+            if *method != Method::GET {
+                return Err(ApiError::method_not_allowed(method.as_str()));
+            }
+            let scope = match scope {
+                [] | ["items"] => Scope::Items,
+                ["system"] => Scope::System,
+                _ => return Err(ApiError::route_not_found(path)),
+            };
+            crate::graphql::sdl(app, req, scope).await
+        }
         ["items", collection] => items::collection(app, req, collection).await,
         ["items", collection, id] => items::item(app, req, collection, id).await,
         ["auth", "login"] => {

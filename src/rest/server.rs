@@ -32,8 +32,12 @@ pub async fn health(app: &App) -> HttpResponse {
 
 /// What Directus shows an unauthenticated caller: the project's public info.
 pub fn info(app: &App) -> HttpResponse {
-    response::json(&json!({
-        "data": {
+    response::json(&json!({ "data": info_data(app) }))
+}
+
+/// The `data` of `/server/info` (GraphQL's `server_info` too).
+pub fn info_data(app: &App) -> serde_json::Value {
+    json!({
             "project": {
                 "project_name": app.config.project_name,
                 "project_descriptor": null,
@@ -48,6 +52,5 @@ pub fn info(app: &App) -> HttpResponse {
                 "public_registration_verify_email": false
             },
             "rectus": { "version": env!("CARGO_PKG_VERSION"), "schema_hash": app.schema().hash, "schema_snapshot": app.schema_origin() }
-        }
-    }))
+    })
 }
