@@ -17,6 +17,9 @@
 //! - access: the cms reads as the admin, as a user whose policy has a row
 //!   rule and a field mask, and anonymously; a JWT against a static token;
 //!   the cost of a login (argon2id with Directus's parameters).
+//! - graphql: the nested list and the item through `/graphql` next to the
+//!   same requests through REST, and the same query sent with a different
+//!   text each time (parse, validate and plan on every request).
 //!
 //! Baselines, same run: (a) the same SQL through libSQL in-process, no HTTP;
 //! (b) a bare axum handler (separate process) running that same SQL on its
@@ -139,6 +142,10 @@ fn main() {
             let db = data_set("music-3503-v3", DataSet::Music, 3503).await;
             saturation(&db, &settings).await;
         }
+        if wanted("graphql") {
+            let db = cms_db(sizes.first().copied().unwrap_or(10_000)).await;
+            graphql(&db, &settings).await;
+        }
         if wanted("access") {
             let db = cms_db(sizes.first().copied().unwrap_or(10_000)).await;
             access::bench(&db, &settings).await;
@@ -258,6 +265,44 @@ fn spawn_rectus(db: &str, extra: &[&str]) -> Running {
         .spawn()
         .expect("start rectus");
     Running { child, base: format!("http://127.0.0.1:{port}") }
+}
+
+/// GraphQL requests next to their REST equivalents, same server, same run.
+async fn graphql(db: &str, settings: &Settings) {
+    let rectus = spawn_rectus(db, &[]);
+    wait_ready(&format!("{}/server/ping", rectus.base), Instant::now()).await;
+    let nested = "{ articles(filter: {status: {_eq: \"published\"}}, sort: [\"-published_at\"], limit: 20) { id title author { name } tags { tags_id { name } } } }";
+    let item = "query($id: ID!) { articles_by_id(id: $id) { id title status author { name } } }";
+    let gql = |query: &str, vars: &str| {
+        let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+        format!("/graphql?query={}{}", enc(query), if vars.is_empty() { String::new() } else { format!("&variables={}", enc(vars)) })
+    };
+    // `{id}` inside a comment makes every text new: nothing is cached.
+    let uncached = gql(&format!("#{{id}}\n{nested}"), "").replace("%7Bid%7D", "{id}");
+    let item_gql = gql(item, "{\"id\":{id}}").replace("%7Bid%7D", "{id}");
+    let cases: [(&str, String); 5] = [
+        ("nested list, REST", CMS[1].url.to_string()),
+        ("nested list, GraphQL", gql(nested, "")),
+        ("nested list, GraphQL new text", uncached),
+        ("item, REST", "/items/articles/{id}?fields=id,title,status,author.name".to_string()),
+        ("item, GraphQL ($id)", item_gql),
+    ];
+    println!("\n== GraphQL next to REST, wrk -c{} -d{}s ==", settings.connections, settings.seconds);
+    println!("{:<32} {:>24}", "scenario", "req/s p50/p99");
+    let mut rps = Vec::new();
+    for (name, path) in &cases {
+        let w = wrk(&rectus.base, path, 10_000, settings.seconds, settings.connections, None, Some(ADMIN_TOKEN));
+        assert_eq!(w.errors, 0, "{name}: errors");
+        println!("{name:<32} {:>10.0} {:>5.2}/{:<6.2}", w.rps, w.p50_ms, w.p99_ms);
+        rps.push(w.rps);
+    }
+    println!(
+        "GraphQL / REST: nested list {:.0}% (target >= 90%), item {:.0}%; parse+validate+plan per request: {:.0} us",
+        100.0 * rps[1] / rps[0].max(1e-9),
+        100.0 * rps[4] / rps[3].max(1e-9),
+        // Both cores serve: a request's CPU cost is 2 cores / rate.
+        (2.0 / rps[2].max(1e-9) - 2.0 / rps[1].max(1e-9)) * 1e6
+    );
 }
 
 /// The cms demo database for `articles`, generated once and kept under ~/.cache.
