@@ -132,7 +132,12 @@ pub fn build(snapshot: &SchemaSnapshot, caller: &Caller, scope: Scope) -> ApiRes
         let _ = write!(sdl, "type Mutation {{\n{mutation}}}\n");
     }
     let schema = Schema::parse_and_validate(sdl.as_str(), "schema.graphql")
-        .map_err(|e| ApiError::internal(format!("generated GraphQL schema is invalid: {}", e.errors)))?;
+        .map_err(|e| {
+            // Plain messages: rendering the diagnostics would link a report
+            // formatter into the worker for a bug report nobody reads there.
+            let found: Vec<String> = e.errors.iter().map(|d| d.unstable_to_json_compat().message).collect();
+            ApiError::internal(format!("generated GraphQL schema is invalid: {}", found.join("; ")))
+        })?;
     let implementers = schema.implementers_map();
     Ok(CallerSchema { schema, implementers, sdl, roots })
 }
