@@ -50,6 +50,18 @@ fn mutations_write_as_rest_writes() {
     assert_eq!(body["errors"][0]["path"], json!(["create_articles_item"]));
     assert_eq!(sql_column(&s.db_path, "SELECT count(*) FROM authors")[0], before);
 
+    // A failed non-null root field ends the operation: later ones do not run.
+    let later = unique("never written");
+    let r = gql(
+        s,
+        "mutation($slug: String, $later: String!) { a: create_articles_items(data: [{title: \"dup\", slug: $slug}]) { id } b: create_articles_item(data: {title: $later}) { id } }",
+        json!({"slug": slug, "later": later}),
+    );
+    assert!(r.json().get("data").is_none(), "{}", r.text);
+    assert_eq!(r.json()["errors"][0]["path"], json!(["a"]));
+    let written = sql_column(&s.db_path, &format!("SELECT count(*) FROM articles WHERE title = '{later}'"));
+    assert_eq!(written[0], 0);
+
     let deleted = gql_data(s, &format!("mutation {{ delete_articles_item(id: {id}) {{ id }} }}"), json!({}));
     assert_eq!(deleted["delete_articles_item"], json!({"id": id}));
     assert_eq!(s.get(&format!("/items/articles/{id}")).code(), "FORBIDDEN");

@@ -56,6 +56,11 @@ pub async fn run(r: &Request<'_>) -> ApiResult<ExecutionResponse> {
             Err(e) => {
                 results.insert(key.to_string(), Err(e.message.clone()));
                 codes.insert(key.to_string(), e);
+                // A failed non-null field nulls the whole answer: as in
+                // Directus, the mutations after it do not run.
+                if r.operation.is_mutation() && fields[0].definition.ty.is_non_null() {
+                    break;
+                }
             }
         }
     }
