@@ -275,7 +275,11 @@ async fn graphql(db: &str, settings: &Settings) {
     let item = "query($id: ID!) { articles_by_id(id: $id) { id title status author { name } } }";
     let gql = |query: &str, vars: &str| {
         let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
-        format!("/graphql?query={}{}", enc(query), if vars.is_empty() { String::new() } else { format!("&variables={}", enc(vars)) })
+        format!(
+            "/graphql?query={}{}",
+            enc(query),
+            if vars.is_empty() { String::new() } else { format!("&variables={}", enc(vars)) }
+        )
     };
     // `{id}` inside a comment makes every text new: nothing is cached.
     let uncached = gql(&format!("#{{id}}\n{nested}"), "").replace("%7Bid%7D", "{id}");

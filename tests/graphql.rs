@@ -34,7 +34,10 @@ const FILTERS: [(&str, &str); 7] = [
         r#"{_or: [{views: {_lt: 100}}, {title: {_icontains: "data"}}]}"#,
         r#"{"_or":[{"views":{"_lt":100}},{"title":{"_icontains":"data"}}]}"#,
     ),
-    (r#"{tags: {_some: {tags_id: {name: {_eq: "rust"}}}}}"#, r#"{"tags":{"_some":{"tags_id":{"name":{"_eq":"rust"}}}}}"#),
+    (
+        r#"{tags: {_some: {tags_id: {name: {_eq: "rust"}}}}}"#,
+        r#"{"tags":{"_some":{"tags_id":{"name":{"_eq":"rust"}}}}}"#,
+    ),
     (r#"{published_at_func: {year: {_gte: 2024}}}"#, r#"{"year(published_at)":{"_gte":2024}}"#),
 ];
 
@@ -48,8 +51,11 @@ fn queries_return_what_rest_returns_for_every_caller() {
             for (gql_filter, rest_filter) in FILTERS {
                 for (gql_sort, rest_sort) in [("", ""), (r#"sort: ["-views", "id"], "#, "-views,id")] {
                     for offset in [0, 3] {
-                        let filter_arg = if gql_filter.is_empty() { String::new() } else { format!("filter: {gql_filter}, ") };
-                        let query = format!("{{ articles({filter_arg}{gql_sort}limit: 7, offset: {offset}) {{ {selection} }} }}");
+                        let filter_arg =
+                            if gql_filter.is_empty() { String::new() } else { format!("filter: {gql_filter}, ") };
+                        let query = format!(
+                            "{{ articles({filter_arg}{gql_sort}limit: 7, offset: {offset}) {{ {selection} }} }}"
+                        );
                         let mut path = format!("/items/articles?fields={fields}&limit=7&offset={offset}");
                         if !rest_filter.is_empty() {
                             path.push_str(&format!("&filter={}", enc(rest_filter)));
@@ -67,11 +73,13 @@ fn queries_return_what_rest_returns_for_every_caller() {
         }
         // One item, and groups.
         let id = c.get("/items/articles?fields=id&limit=1&sort=-views").data()[0]["id"].clone();
-        let graphql = gql_data(c, "query($id: ID!) { articles_by_id(id: $id) { id title author { name } } }", json!({"id": id}));
+        let graphql =
+            gql_data(c, "query($id: ID!) { articles_by_id(id: $id) { id title author { name } } }", json!({"id": id}));
         let rest = c.get(&format!("/items/articles/{id}?fields=id,title,author.name")).data();
         assert_eq!(text_scalars(&graphql["articles_by_id"]), text_scalars(&rest), "{who}: by id");
 
-        let graphql = gql_data(c, r#"{ articles_aggregated(groupBy: ["status"]) { group count { id } countAll } }"#, json!({}));
+        let graphql =
+            gql_data(c, r#"{ articles_aggregated(groupBy: ["status"]) { group count { id } countAll } }"#, json!({}));
         let rest = c.get("/items/articles?aggregate[count]=id&aggregate[countAll]=*&groupBy[]=status").data();
         let rest_shaped: Vec<Value> = rest
             .as_array()
@@ -100,9 +108,11 @@ fn aliases_fragments_variables_and_directives() {
         }
         query Other { articles(limit: 1) { id } }
         fragment Card on articles { key: id title }"#;
-    let body = json!({"query": query, "operationName": "Feed", "variables": {"status": "published", "withAuthor": true}});
+    let body =
+        json!({"query": query, "operationName": "Feed", "variables": {"status": "published", "withAuthor": true}});
     let data = s.post("/graphql", body).data();
-    let rest = s.get("/items/articles?fields=id,title,author.name&filter[status][_eq]=published&sort=-id&limit=3").data();
+    let rest =
+        s.get("/items/articles?fields=id,title,author.name&filter[status][_eq]=published&sort=-id&limit=3").data();
     let expected: Vec<Value> = rest
         .as_array()
         .unwrap()
@@ -121,9 +131,15 @@ fn aliases_fragments_variables_and_directives() {
         json!({}),
     );
     for a in data["articles"].as_array().unwrap() {
-        let tags = s.get(&format!("/items/articles_tags?fields=id&filter[articles_id][_eq]={}&sort=id", a["id"].as_str().unwrap())).data();
+        let tags = s
+            .get(&format!(
+                "/items/articles_tags?fields=id&filter[articles_id][_eq]={}&sort=id",
+                a["id"].as_str().unwrap()
+            ))
+            .data();
         let ids: Vec<String> = tags.as_array().unwrap().iter().map(|t| t["id"].to_string()).collect();
-        let all: Vec<String> = a["all"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
+        let all: Vec<String> =
+            a["all"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
         let mut reversed = ids.clone();
         reversed.reverse();
         assert_eq!(all, reversed);
@@ -207,7 +223,8 @@ fn errors_are_directus_shaped() {
 fn the_schema_follows_each_callers_permissions() {
     let s = server();
     let names = |c: &Server| -> Vec<String> {
-        let d = gql_data(c, "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }", json!({}));
+        let d =
+            gql_data(c, "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }", json!({}));
         let mut out: Vec<String> = d["__schema"]["queryType"]["fields"]
             .as_array()
             .unwrap()
@@ -220,7 +237,14 @@ fn the_schema_follows_each_callers_permissions() {
         out
     };
     let admin = names(s);
-    for n in ["articles", "articles_by_id", "articles_aggregated", "create_articles_item", "update_articles_batch", "delete_articles_items"] {
+    for n in [
+        "articles",
+        "articles_by_id",
+        "articles_aggregated",
+        "create_articles_item",
+        "update_articles_batch",
+        "delete_articles_items",
+    ] {
         assert!(admin.contains(&n.to_string()), "{n} in {admin:?}");
     }
     let anonymous = names(&s.anonymous());
@@ -231,9 +255,17 @@ fn the_schema_follows_each_callers_permissions() {
     assert!(!restricted.contains(&"update_articles_item".to_string()));
     assert!(!restricted.contains(&"comments".to_string()));
 
-    let t = gql_data(reader(s), r#"{ __type(name: "articles") { fields { name type { kind name ofType { name } } } } }"#, json!({}));
-    let fields: Vec<&str> = t["__type"]["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"published_at_func") && !fields.contains(&"internal_notes") && !fields.contains(&"body"), "{fields:?}");
+    let t = gql_data(
+        reader(s),
+        r#"{ __type(name: "articles") { fields { name type { kind name ofType { name } } } } }"#,
+        json!({}),
+    );
+    let fields: Vec<&str> =
+        t["__type"]["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert!(
+        fields.contains(&"published_at_func") && !fields.contains(&"internal_notes") && !fields.contains(&"body"),
+        "{fields:?}"
+    );
 }
 
 #[test]
@@ -260,16 +292,25 @@ fn system_scope_logs_in_and_reads_the_users_own_tables() {
 
     let refreshed = system(
         &s.anonymous(),
-        &format!("mutation {{ auth_refresh(refresh_token: \"{}\") {{ access_token refresh_token }} }}", login["refresh_token"].as_str().unwrap()),
+        &format!(
+            "mutation {{ auth_refresh(refresh_token: \"{}\") {{ access_token refresh_token }} }}",
+            login["refresh_token"].as_str().unwrap()
+        ),
     )
     .data()["auth_refresh"]
         .clone();
     assert_ne!(refreshed["refresh_token"], login["refresh_token"]);
-    let out = system(&s.anonymous(), &format!("mutation {{ auth_logout(refresh_token: \"{}\") }}", refreshed["refresh_token"].as_str().unwrap()));
+    let out = system(
+        &s.anonymous(),
+        &format!("mutation {{ auth_logout(refresh_token: \"{}\") }}", refreshed["refresh_token"].as_str().unwrap()),
+    );
     assert_eq!(out.data(), json!({"auth_logout": true}));
 
     // A wrong password: the REST error, on the field.
-    let r = system(&s.anonymous(), "mutation { auth_login(email: \"admin@example.com\", password: \"nope\") { access_token } }");
+    let r = system(
+        &s.anonymous(),
+        "mutation { auth_login(email: \"admin@example.com\", password: \"nope\") { access_token } }",
+    );
     assert_eq!(r.json()["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS", "{}", r.text);
     // Anonymous visitors see no system collections.
     let m = system(&s.anonymous(), "{ users { id } }");

@@ -25,7 +25,10 @@ fn mutations_write_as_rest_writes() {
     assert_eq!(created["title"], json!(title));
     assert_eq!(created["author"], json!({"name": "GraphQL author"}));
     let id = created["id"].as_str().unwrap().to_string();
-    assert_eq!(s.get(&format!("/items/articles/{id}?fields=title,author.name")).data()["author"]["name"], "GraphQL author");
+    assert_eq!(
+        s.get(&format!("/items/articles/{id}?fields=title,author.name")).data()["author"]["name"],
+        "GraphQL author"
+    );
 
     let updated = gql_data(
         s,
@@ -69,12 +72,19 @@ fn mutations_write_as_rest_writes() {
     // The restricted user may create articles but not read what they create
     // unless its views pass their rule; they have no update or delete.
     let e = reader(s);
-    let r = gql_data(e, "mutation { create_articles_item(data: {title: \"seen\", status: \"draft\", views: 900}) { title views } }", json!({}));
+    let r = gql_data(
+        e,
+        "mutation { create_articles_item(data: {title: \"seen\", status: \"draft\", views: 900}) { title views } }",
+        json!({}),
+    );
     assert_eq!(r["create_articles_item"], json!({"title": "seen", "views": 900}));
-    let r = gql_data(e, "mutation { create_articles_item(data: {title: \"unseen\", status: \"draft\", views: 1}) { title } }", json!({}));
+    let r = gql_data(
+        e,
+        "mutation { create_articles_item(data: {title: \"unseen\", status: \"draft\", views: 1}) { title } }",
+        json!({}),
+    );
     assert_eq!(r["create_articles_item"], Value::Null);
     let r = gql(e, "mutation { delete_articles_item(id: 1) { id } }", json!({}));
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(r.code(), "GRAPHQL_VALIDATION");
 }
-

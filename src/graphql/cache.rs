@@ -6,8 +6,8 @@ use crate::access::Caller;
 use crate::app::App;
 use crate::error::ApiResult;
 use crate::schema::SchemaSnapshot;
-use apollo_compiler::response::GraphQLError;
 use apollo_compiler::parser::Parser;
+use apollo_compiler::response::GraphQLError;
 use apollo_compiler::validation::{Valid, WithErrors};
 use apollo_compiler::ExecutableDocument;
 use cached::{Cached, SizedCache};
@@ -52,10 +52,21 @@ impl Default for GraphqlCache {
 impl GraphqlCache {
     /// The schema `caller` sees: decided by the schema and access snapshots
     /// and the caller's policies, as compiled plans are.
-    pub fn schema_for(&self, app: &App, snapshot: &SchemaSnapshot, caller: &Caller, scope: Scope) -> ApiResult<Arc<Keyed>> {
+    pub fn schema_for(
+        &self,
+        app: &App,
+        snapshot: &SchemaSnapshot,
+        caller: &Caller,
+        scope: Scope,
+    ) -> ApiResult<Arc<Keyed>> {
         // Users' own field appears only for signed-in callers.
         let signed_in = caller.user.is_some();
-        let key = format!("{}\u{0}{}\u{0}{}\u{0}{scope:?}{signed_in}", snapshot.hash, app.access().fingerprint, caller.plan_key());
+        let key = format!(
+            "{}\u{0}{}\u{0}{}\u{0}{scope:?}{signed_in}",
+            snapshot.hash,
+            app.access().fingerprint,
+            caller.plan_key()
+        );
         if let Some(s) = lock(&self.schemas).cache_get(&key) {
             return Ok(s.clone());
         }

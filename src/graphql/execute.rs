@@ -45,9 +45,10 @@ pub async fn run(r: &Request<'_>) -> ApiResult<ExecutionResponse> {
         let Some(root) = r.gql.roots.get(fields[0].name.as_str()) else {
             continue; // __typename, __schema, __type: the executor answers them.
         };
-        let outcome = match r.schema.collection(&root.collection) {
-            Some(coll) => root_field(r, &ctx, root.kind, coll, key, &fields).await,
-            None => system_field(r, &ctx, root.kind, fields[0]).await,
+        let outcome = match (root.kind.is_system(), r.schema.collection(&root.collection)) {
+            (true, _) => system_field(r, &ctx, root.kind, fields[0]).await,
+            (false, Some(coll)) => root_field(r, &ctx, root.kind, coll, key, &fields).await,
+            (false, None) => Err(ApiError::forbidden()),
         };
         match outcome {
             Ok(value) => {
@@ -119,7 +120,7 @@ async fn root_field(
         RootKind::ById => {
             // As Directus: an item that is not there (or not readable) is
             // null with a FORBIDDEN error.
-            let id = argument(ctx, field, "id").unwrap_or(Json::Null);
+            let id = given(ctx, field, "id");
             let q = select::query_for(ctx, coll, fields)?;
             let key = svc::key_value(coll, &id)?;
             data(svc::read_item(app, s, c, coll, QuerySource::Keyed(&plan_key, &q), key).await?)
@@ -130,49 +131,50 @@ async fn root_field(
             Ok(grouped(data(body)?, &q))
         }
         RootKind::CreateOne => {
-            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let payload = given(ctx, field, "data");
             let key = svc::create_one(app, s, c, coll, &payload).await?;
             reread(r, ctx, coll, fields, &[key], true).await
         }
         RootKind::CreateMany => {
-            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let payload = given(ctx, field, "data");
             let items = payload.as_array().cloned().unwrap_or_default();
             let keys = svc::create_many(app, s, c, coll, &items).await?;
             reread(r, ctx, coll, fields, &keys, false).await
         }
         RootKind::UpdateOne => {
-            let id = argument(ctx, field, "id").unwrap_or(Json::Null);
-            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let id = given(ctx, field, "id");
+            let payload = given(ctx, field, "data");
             let key = svc::update_one(app, s, c, coll, svc::key_value(coll, &id)?, &payload).await?;
             reread(r, ctx, coll, fields, &[key], true).await
         }
         RootKind::UpdateMany => {
             let keys = key_list(coll, argument(ctx, field, "ids"))?;
-            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let payload = given(ctx, field, "data");
             let keys = svc::update_keys(app, s, c, coll, &keys, &payload).await?;
             reread(r, ctx, coll, fields, &keys, false).await
         }
         RootKind::UpdateBatch => {
-            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let payload = given(ctx, field, "data");
             let items = payload.as_array().cloned().unwrap_or_default();
             let keys = svc::update_batch(app, s, c, coll, &items).await?;
             reread(r, ctx, coll, fields, &keys, false).await
         }
         RootKind::UpdateSingleton => {
-            let payload = argument(ctx, field, "data").unwrap_or(Json::Null);
+            let payload = given(ctx, field, "data");
             let key = svc::upsert_singleton(app, s, c, coll, &payload).await?;
             reread(r, ctx, coll, fields, &[key], true).await
         }
         RootKind::DeleteOne => {
-            let id = argument(ctx, field, "id").unwrap_or(Json::Null);
+            let id = given(ctx, field, "id");
             svc::delete_keys(app, s, c, coll, &[svc::key_value(coll, &id)?]).await?;
             Ok(JsonValue::from(serde_json_bytes::json!({ "id": id_json(&id) })))
         }
+        // Not a collection's: `system_field` answers these.
         RootKind::ServerInfo | RootKind::AuthLogin | RootKind::AuthRefresh | RootKind::AuthLogout => {
-            system_field(r, ctx, kind, field).await
+            Err(ApiError::forbidden())
         }
         RootKind::DeleteMany => {
-            let ids = argument(ctx, field, "ids").unwrap_or(Json::Null);
+            let ids = given(ctx, field, "ids");
             let keys = key_list(coll, Some(ids.clone()))?;
             svc::delete_keys(app, s, c, coll, &keys).await?;
             let ids: Vec<JsonValue> = ids.as_array().into_iter().flatten().map(id_json).collect();
@@ -191,9 +193,7 @@ async fn system_field(r: &Request<'_>, ctx: &Ctx<'_>, kind: RootKind, field: &Fi
         None | Some("json") => Ok(Mode::Json),
         Some(_) => Err(ApiError::invalid_payload("GraphQL answers tokens in the body only: use mode json")),
     };
-    let tokens = |t: session::Tokens| {
-        serde_json_bytes::json!({"access_token": t.access_token, "expires": t.expires_ms, "refresh_token": t.refresh_token})
-    };
+    let tokens = |t: session::Tokens| serde_json_bytes::json!({"access_token": t.access_token, "expires": t.expires_ms, "refresh_token": t.refresh_token});
     let client = crate::rest::auth::client(r.http);
     match kind {
         RootKind::ServerInfo => {
@@ -261,6 +261,11 @@ async fn reread(
 fn argument(ctx: &Ctx, field: &Field, name: &str) -> Option<Json> {
     let arg = field.arguments.iter().find(|a| a.name == name)?;
     args::to_json(&arg.value, ctx.vars)
+}
+
+/// A field's argument, null when absent.
+fn given(ctx: &Ctx, field: &Field, name: &str) -> Json {
+    argument(ctx, field, name).unwrap_or(Json::Null)
 }
 
 fn key_list(coll: &Collection, ids: Option<Json>) -> ApiResult<Vec<Value>> {

@@ -36,6 +36,13 @@ pub enum RootKind {
     AuthLogout,
 }
 
+impl RootKind {
+    /// The `/graphql/system` fields that belong to no collection.
+    pub fn is_system(self) -> bool {
+        matches!(self, RootKind::ServerInfo | RootKind::AuthLogin | RootKind::AuthRefresh | RootKind::AuthLogout)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RootField {
     pub kind: RootKind,
@@ -116,8 +123,24 @@ pub fn build(snapshot: &SchemaSnapshot, caller: &Caller, scope: Scope) -> ApiRes
     for &c in colls.iter().filter(|c| !c.singleton) {
         if caller.grants.as_ref().is_none_or(|g| g.get(&c.name, Action::Delete).is_some()) {
             let name = &view.ty(c);
-            root(&mut mutation, &mut roots, &format!("delete_{name}_items"), RootKind::DeleteMany, &c.name, "ids: [ID]!", "delete_many");
-            root(&mut mutation, &mut roots, &format!("delete_{name}_item"), RootKind::DeleteOne, &c.name, "id: ID!", "delete_one");
+            root(
+                &mut mutation,
+                &mut roots,
+                &format!("delete_{name}_items"),
+                RootKind::DeleteMany,
+                &c.name,
+                "ids: [ID]!",
+                "delete_many",
+            );
+            root(
+                &mut mutation,
+                &mut roots,
+                &format!("delete_{name}_item"),
+                RootKind::DeleteOne,
+                &c.name,
+                "id: ID!",
+                "delete_one",
+            );
         }
     }
     if scope == Scope::System {
@@ -131,13 +154,12 @@ pub fn build(snapshot: &SchemaSnapshot, caller: &Caller, scope: Scope) -> ApiRes
         sdl.push_str("type delete_many {\n  ids: [ID]!\n}\ntype delete_one {\n  id: ID!\n}\n");
         let _ = write!(sdl, "type Mutation {{\n{mutation}}}\n");
     }
-    let schema = Schema::parse_and_validate(sdl.as_str(), "schema.graphql")
-        .map_err(|e| {
-            // Plain messages: rendering the diagnostics would link a report
-            // formatter into the worker for a bug report nobody reads there.
-            let found: Vec<String> = e.errors.iter().map(|d| d.unstable_to_json_compat().message).collect();
-            ApiError::internal(format!("generated GraphQL schema is invalid: {}", found.join("; ")))
-        })?;
+    let schema = Schema::parse_and_validate(sdl.as_str(), "schema.graphql").map_err(|e| {
+        // Plain messages: rendering the diagnostics would link a report
+        // formatter into the worker for a bug report nobody reads there.
+        let found: Vec<String> = e.errors.iter().map(|d| d.unstable_to_json_compat().message).collect();
+        ApiError::internal(format!("generated GraphQL schema is invalid: {}", found.join("; ")))
+    })?;
     let implementers = schema.implementers_map();
     Ok(CallerSchema { schema, implementers, sdl, roots })
 }
@@ -152,7 +174,8 @@ pub enum Scope {
 
 /// The system collections `/graphql/system` serves (those `/users`, `/roles`,
 /// ... serve over REST).
-pub const SYSTEM: [&str; 5] = ["directus_users", "directus_roles", "directus_policies", "directus_access", "directus_permissions"];
+pub const SYSTEM: [&str; 5] =
+    ["directus_users", "directus_roles", "directus_policies", "directus_access", "directus_permissions"];
 
 /// Whose fields are seen, and in which scope.
 struct View<'a> {
@@ -242,7 +265,15 @@ fn valid_name(name: &str) -> bool {
         && !name.starts_with("__")
 }
 
-fn root(out: &mut String, roots: &mut HashMap<String, RootField>, name: &str, kind: RootKind, collection: &str, args: &str, ty: &str) {
+fn root(
+    out: &mut String,
+    roots: &mut HashMap<String, RootField>,
+    name: &str,
+    kind: RootKind,
+    collection: &str,
+    args: &str,
+    ty: &str,
+) {
     let args = if args.is_empty() { String::new() } else { format!("({args})") };
     let _ = writeln!(out, "  {name}{args}: {ty}");
     roots.insert(name.to_string(), RootField { kind, collection: collection.to_string() });
@@ -294,7 +325,8 @@ fn functions(f: &Field) -> Option<(&'static str, &'static str)> {
 }
 
 /// Specials whose values rectus (or Directus) fills in itself.
-const GENERATED: [&str; 7] = ["uuid", "date-created", "date-updated", "role-created", "role-updated", "user-created", "user-updated"];
+const GENERATED: [&str; 7] =
+    ["uuid", "date-created", "date-updated", "role-created", "role-updated", "user-created", "user-updated"];
 
 /// A field whose value must always be given is non-null, as Directus marks
 /// it; unlike Directus, a default of 0, false or '' counts as a default.
@@ -426,25 +458,80 @@ fn write_input(out: &mut String, view: &View, c: &Collection, fields: &[&Field],
     out.push_str("}\n");
 }
 
-fn write_mutations(out: &mut String, roots: &mut HashMap<String, RootField>, view: &View, c: &Collection, action: Action) {
+fn write_mutations(
+    out: &mut String,
+    roots: &mut HashMap<String, RootField>,
+    view: &View,
+    c: &Collection,
+    action: Action,
+) {
     let name = &view.ty(c);
     let readable = view.fields(c, Action::Read).is_some();
-    let (many, one) = if readable { (format!("[{name}!]!"), name.clone()) } else { ("Boolean".into(), "Boolean".into()) };
+    let (many, one) =
+        if readable { (format!("[{name}!]!"), name.clone()) } else { ("Boolean".into(), "Boolean".into()) };
     let read_args = if readable { format!("filter: {name}_filter, {READ_ARGS}, ") } else { String::new() };
     match (action, c.singleton) {
         (Action::Create, false) => {
             let input = format!("create_{name}_input");
-            root(out, roots, &format!("create_{name}_items"), RootKind::CreateMany, &c.name, &format!("{read_args}data: [{input}!]"), &many);
-            root(out, roots, &format!("create_{name}_item"), RootKind::CreateOne, &c.name, &format!("data: {input}!"), &one);
+            root(
+                out,
+                roots,
+                &format!("create_{name}_items"),
+                RootKind::CreateMany,
+                &c.name,
+                &format!("{read_args}data: [{input}!]"),
+                &many,
+            );
+            root(
+                out,
+                roots,
+                &format!("create_{name}_item"),
+                RootKind::CreateOne,
+                &c.name,
+                &format!("data: {input}!"),
+                &one,
+            );
         }
         (Action::Update, false) => {
             let input = format!("update_{name}_input");
-            root(out, roots, &format!("update_{name}_items"), RootKind::UpdateMany, &c.name, &format!("{read_args}ids: [ID]!, data: {input}!"), &many);
-            root(out, roots, &format!("update_{name}_batch"), RootKind::UpdateBatch, &c.name, &format!("{read_args}data: [{input}!]"), &many);
-            root(out, roots, &format!("update_{name}_item"), RootKind::UpdateOne, &c.name, &format!("id: ID!, data: {input}!"), &one);
+            root(
+                out,
+                roots,
+                &format!("update_{name}_items"),
+                RootKind::UpdateMany,
+                &c.name,
+                &format!("{read_args}ids: [ID]!, data: {input}!"),
+                &many,
+            );
+            root(
+                out,
+                roots,
+                &format!("update_{name}_batch"),
+                RootKind::UpdateBatch,
+                &c.name,
+                &format!("{read_args}data: [{input}!]"),
+                &many,
+            );
+            root(
+                out,
+                roots,
+                &format!("update_{name}_item"),
+                RootKind::UpdateOne,
+                &c.name,
+                &format!("id: ID!, data: {input}!"),
+                &one,
+            );
         }
         (Action::Update, true) => {
-            root(out, roots, &format!("update_{name}"), RootKind::UpdateSingleton, &c.name, &format!("data: update_{name}_input!"), &one);
+            root(
+                out,
+                roots,
+                &format!("update_{name}"),
+                RootKind::UpdateSingleton,
+                &c.name,
+                &format!("data: update_{name}_input!"),
+                &one,
+            );
         }
         _ => {}
     }
@@ -467,8 +554,24 @@ fn write_system_extras(
     }
     sdl.push_str(SYSTEM_TYPES);
     root(query, roots, "server_info", RootKind::ServerInfo, "", "", "server_info");
-    root(mutation, roots, "auth_login", RootKind::AuthLogin, "", "email: String!, password: String!, mode: auth_mode, otp: String", "auth_tokens");
-    root(mutation, roots, "auth_refresh", RootKind::AuthRefresh, "", "refresh_token: String, mode: auth_mode", "auth_tokens");
+    root(
+        mutation,
+        roots,
+        "auth_login",
+        RootKind::AuthLogin,
+        "",
+        "email: String!, password: String!, mode: auth_mode, otp: String",
+        "auth_tokens",
+    );
+    root(
+        mutation,
+        roots,
+        "auth_refresh",
+        RootKind::AuthRefresh,
+        "",
+        "refresh_token: String, mode: auth_mode",
+        "auth_tokens",
+    );
     root(mutation, roots, "auth_logout", RootKind::AuthLogout, "", "refresh_token: String, mode: auth_mode", "Boolean");
 }
 

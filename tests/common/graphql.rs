@@ -72,4 +72,3 @@ pub fn reader(s: &Server) -> &'static Server {
         s.as_token(login["access_token"].as_str().unwrap())
     })
 }
-
