@@ -361,6 +361,7 @@ fn compile(snapshot: &rectus::schema::SchemaSnapshot, sc: &Scenario) -> Statemen
         default_limit: 100,
         max_limit: None,
         max_relational_depth: 10,
+        graphql_scalars: false,
     };
     let coll = snapshot.collection(sc.collection).expect("collection");
     match path.rsplit_once('/') {

@@ -192,6 +192,7 @@ impl App {
             default_limit: self.config.default_limit,
             max_limit: self.config.max_limit,
             max_relational_depth: self.config.max_relational_depth,
+            graphql_scalars: false,
         }
     }
 }

@@ -330,3 +330,30 @@ fn the_sdl_is_each_callers_schema() {
     assert!(system.contains("type users {") && system.contains("auth_login("), "system SDL");
     assert_eq!(s.get("/server/specs/graphql/nope").code(), "ROUTE_NOT_FOUND");
 }
+
+/// A plain query is answered from the statements' JSON as it is; the same
+/// query with `__typename` goes through the executor. Both must agree to
+/// the byte: key order, IDs and big integers as strings, no unselected key.
+#[test]
+fn plain_answers_match_the_executors() {
+    let s = server();
+    let plain = "{ articles(limit: 3, sort: [\"id\"]) { title id author { name id } tags { tags_id { name } } } }";
+    let typed =
+        "{ articles(limit: 3, sort: [\"id\"]) { title id author { name id __typename } tags { tags_id { name } } } }";
+    let fast = gql(s, plain, json!({}));
+    let full = gql(s, typed, json!({}));
+    let strip = |text: &str| text.replace(",\"__typename\":\"authors\"", "");
+    assert_eq!(fast.text, strip(&full.text));
+    let first = &fast.json()["data"]["articles"][0];
+    let keys: Vec<&String> = first.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["title", "id", "author", "tags"]);
+    assert!(first["id"].is_string() && first["author"]["id"].is_string(), "{}", fast.text);
+
+    // An item by a variable id: one plan serves every id.
+    let by_id = "query($id: ID!) { articles_by_id(id: $id) { id title } }";
+    for id in [1, 2, 3] {
+        let data = gql_data(s, by_id, json!({"id": id}));
+        let rest = s.get(&format!("/items/articles/{id}?fields=id,title")).data();
+        assert_eq!(data["articles_by_id"], json!({"id": id.to_string(), "title": rest["title"]}));
+    }
+}

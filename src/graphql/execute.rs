@@ -3,6 +3,7 @@
 //! apollo-compiler's executor shapes the response from their JSON.
 
 use super::args;
+use super::plain;
 use super::resolve::{Root, RootResult};
 use super::schema::{CallerSchema, RootKind};
 use super::select::{self, Ctx};
@@ -15,7 +16,7 @@ use crate::query::{Aggregate, AggregateFunc, Query};
 use crate::schema::{Collection, SchemaSnapshot};
 use apollo_compiler::executable::{Field, Operation};
 use apollo_compiler::resolvers::Execution;
-use apollo_compiler::response::{ExecutionResponse, JsonValue};
+use apollo_compiler::response::JsonValue;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::ExecutableDocument;
 use serde_json::Value as Json;
@@ -32,38 +33,70 @@ pub struct Request<'a> {
     pub document: &'a Valid<ExecutableDocument>,
     pub operation: &'a Operation,
     pub vars: &'a Valid<args::Vars>,
-    /// Identifies the document, operation and variables for the plan cache.
-    pub plan_key: &'a str,
+    /// The document's text and the operation's name: with the variables,
+    /// what the plans of its root fields are cached under.
+    pub text_key: &'a str,
 }
 
-/// The response: data, and errors with Directus's codes in `extensions`.
-pub async fn run(r: &Request<'_>) -> ApiResult<ExecutionResponse> {
+/// A root field's answer before the executor sees it.
+enum Answer {
+    /// The statement's JSON text, already in the response's shape when the
+    /// operation is plain.
+    Text(String),
+    /// JSON that the executor must still shape.
+    Value(JsonValue),
+}
+
+/// The response body: data, and errors with Directus's codes in `extensions`.
+pub async fn run(r: &Request<'_>) -> ApiResult<String> {
     let ctx = Ctx { schema: r.schema, document: r.document, vars: r.vars };
-    let mut results: HashMap<String, RootResult> = HashMap::new();
-    let mut codes: HashMap<String, ApiError> = HashMap::new();
+    let mut answers: Vec<(&str, ApiResult<Answer>)> = Vec::new();
     for (key, fields) in select::collect(&ctx, &r.operation.selection_set) {
         let Some(root) = r.gql.roots.get(fields[0].name.as_str()) else {
             continue; // __typename, __schema, __type: the executor answers them.
         };
         let outcome = match (root.kind.is_system(), r.schema.collection(&root.collection)) {
-            (true, _) => system_field(r, &ctx, root.kind, fields[0]).await,
+            (true, _) => system_field(r, &ctx, root.kind, fields[0]).await.map(Answer::Value),
             (false, Some(coll)) => root_field(r, &ctx, root.kind, coll, key, &fields).await,
             (false, None) => Err(ApiError::forbidden()),
         };
-        match outcome {
-            Ok(value) => {
-                results.insert(key.to_string(), Ok(value));
-            }
-            Err(e) => {
-                results.insert(key.to_string(), Err(e.message.clone()));
-                codes.insert(key.to_string(), e);
-                // A failed non-null field nulls the whole answer: as in
-                // Directus, the mutations after it do not run.
-                if r.operation.is_mutation() && fields[0].definition.ty.is_non_null() {
-                    break;
-                }
-            }
+        // A failed non-null field nulls the whole answer: as in Directus,
+        // the mutations after it do not run.
+        let stop = outcome.is_err() && r.operation.is_mutation() && fields[0].definition.ty.is_non_null();
+        answers.push((key, outcome));
+        if stop {
+            break;
         }
+    }
+    if answers.iter().all(|(_, a)| matches!(a, Ok(Answer::Text(_)))) && plain::is_plain(&ctx, r.gql, r.operation) {
+        let texts: Vec<(&str, String)> = answers
+            .into_iter()
+            .filter_map(|(k, a)| match a {
+                Ok(Answer::Text(t)) => Some((k, t)),
+                _ => None,
+            })
+            .collect();
+        return Ok(plain::body(&texts));
+    }
+    execute(r, answers)
+}
+
+/// The spec's execution over the root fields' answers: `__typename`,
+/// fragments, null propagation and result coercion.
+fn execute(r: &Request<'_>, answers: Vec<(&str, ApiResult<Answer>)>) -> ApiResult<String> {
+    let mut results: HashMap<String, RootResult> = HashMap::new();
+    let mut codes: HashMap<String, ApiError> = HashMap::new();
+    for (key, answer) in answers {
+        let value = match answer {
+            Ok(Answer::Text(text)) => Ok(parse(&text)?),
+            Ok(Answer::Value(value)) => Ok(value),
+            Err(e) => {
+                let message = e.message.clone();
+                codes.insert(key.to_string(), e);
+                Err(message)
+            }
+        };
+        results.insert(key.to_string(), value);
     }
     let root = Root { type_name: r.operation.object_type().as_str(), results: &results };
     let mut response = Execution::new(&r.gql.schema, r.document)
@@ -88,10 +121,10 @@ pub async fn run(r: &Request<'_>) -> ApiResult<ExecutionResponse> {
             error.extensions.insert("code", JsonValue::from(e.code.as_str()));
         }
     }
-    Ok(response)
+    Ok(super::response_body(response))
 }
 
-/// One root field's JSON.
+/// One root field's answer.
 async fn root_field(
     r: &Request<'_>,
     ctx: &Ctx<'_>,
@@ -99,37 +132,89 @@ async fn root_field(
     coll: &Collection,
     key: &str,
     fields: &[&Field],
-) -> ApiResult<JsonValue> {
+) -> ApiResult<Answer> {
     let (app, s, c) = (r.app, r.schema, r.caller);
     let field = fields[0];
-    let plan_key = format!("graphql\u{0}{}\u{0}{key}", r.plan_key);
+    let plan_key = plan_key(r, field, key, kind);
+    let query = || select::query_for(ctx, coll, fields);
+    let source = QuerySource::Graphql(&plan_key, &query);
+    let value = |body: String| data(body).map(Answer::Value);
     match kind {
-        RootKind::List => {
-            let q = select::query_for(ctx, coll, fields)?;
-            data(svc::read_list(app, s, c, coll, QuerySource::Keyed(&plan_key, &q)).await?)
-        }
-        RootKind::Singleton => {
-            let q = select::query_for(ctx, coll, fields)?;
-            data(svc::read_singleton(app, s, c, coll, QuerySource::Keyed(&plan_key, &q)).await?)
-        }
+        RootKind::List => Ok(Answer::Text(svc::read_list_data(app, s, c, coll, source).await?)),
+        RootKind::Singleton => value(svc::read_singleton(app, s, c, coll, source).await?),
         RootKind::UsersMe => {
             let user = c.user.clone().ok_or_else(ApiError::forbidden)?;
-            let q = select::query_for(ctx, coll, fields)?;
-            data(svc::read_item(app, s, c, coll, QuerySource::Keyed(&plan_key, &q), Value::Text(user)).await?)
+            Ok(Answer::Text(svc::read_item_data(app, s, c, coll, source, Value::Text(user)).await?))
         }
         RootKind::ById => {
             // As Directus: an item that is not there (or not readable) is
             // null with a FORBIDDEN error.
-            let id = given(ctx, field, "id");
-            let q = select::query_for(ctx, coll, fields)?;
-            let key = svc::key_value(coll, &id)?;
-            data(svc::read_item(app, s, c, coll, QuerySource::Keyed(&plan_key, &q), key).await?)
+            let key = svc::key_value(coll, &given(ctx, field, "id"))?;
+            Ok(Answer::Text(svc::read_item_data(app, s, c, coll, source, key).await?))
         }
         RootKind::Aggregated => {
             let q = aggregate_query(ctx, field, fields)?;
-            let body = svc::read_list(app, s, c, coll, QuerySource::Keyed(&plan_key, &q)).await?;
-            Ok(grouped(data(body)?, &q))
+            let aggregate = || Ok(q.clone());
+            let body = svc::read_list(app, s, c, coll, QuerySource::Graphql(&plan_key, &aggregate)).await?;
+            Ok(Answer::Value(grouped(data(body)?, &q)))
         }
+        _ => write_field(r, ctx, kind, coll, fields).await.map(Answer::Value),
+    }
+}
+
+/// The plan cache key of one root field: the document, the operation, the
+/// response key and the variables, but for an item's `id` variable used
+/// nowhere else, so that one plan serves every id.
+fn plan_key(r: &Request<'_>, field: &Field, key: &str, kind: RootKind) -> String {
+    let id_variable = match field.arguments.iter().find(|a| a.name == "id").map(|a| a.value.as_ref()) {
+        Some(apollo_compiler::ast::Value::Variable(name)) if kind == RootKind::ById => {
+            Some(name.as_str()).filter(|name| used_once(r.text_key, name))
+        }
+        _ => None,
+    };
+    let mut out = format!("graphql\u{0}{}\u{0}{key}", r.text_key);
+    for (name, value) in r.vars.iter() {
+        if Some(name.as_str()) != id_variable {
+            out.push('\u{0}');
+            out.push_str(name.as_str());
+            out.push('=');
+            out.push_str(&serde_json::to_string(value).unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// Whether `$name` appears in the text exactly twice (its definition and
+/// one use) and every `$` starts a variable name directly, so no other use
+/// can hide as `$ name`. Strings and comments holding `$` only make this
+/// say no, which is safe.
+fn used_once(text: &str, name: &str) -> bool {
+    let is_name_char = |c: char| c == '_' || c.is_ascii_alphanumeric();
+    let mut uses = 0;
+    for (at, _) in text.match_indices('$') {
+        let rest = &text[at + 1..];
+        if !rest.starts_with(is_name_char) {
+            return false;
+        }
+        if rest.starts_with(name) && !rest[name.len()..].starts_with(is_name_char) {
+            uses += 1;
+        }
+    }
+    uses == 2
+}
+
+/// A mutation root field: the write, then the written items re-read with
+/// the selection.
+async fn write_field(
+    r: &Request<'_>,
+    ctx: &Ctx<'_>,
+    kind: RootKind,
+    coll: &Collection,
+    fields: &[&Field],
+) -> ApiResult<JsonValue> {
+    let (app, s, c) = (r.app, r.schema, r.caller);
+    let field = fields[0];
+    match kind {
         RootKind::CreateOne => {
             let payload = given(ctx, field, "data");
             let key = svc::create_one(app, s, c, coll, &payload).await?;
@@ -169,10 +254,16 @@ async fn root_field(
             svc::delete_keys(app, s, c, coll, &[svc::key_value(coll, &id)?]).await?;
             Ok(JsonValue::from(serde_json_bytes::json!({ "id": id_json(&id) })))
         }
-        // Not a collection's: `system_field` answers these.
-        RootKind::ServerInfo | RootKind::AuthLogin | RootKind::AuthRefresh | RootKind::AuthLogout => {
-            Err(ApiError::forbidden())
-        }
+        // Reads are `root_field`'s; the rest `system_field`'s.
+        RootKind::List
+        | RootKind::Singleton
+        | RootKind::UsersMe
+        | RootKind::ById
+        | RootKind::Aggregated
+        | RootKind::ServerInfo
+        | RootKind::AuthLogin
+        | RootKind::AuthRefresh
+        | RootKind::AuthLogout => Err(ApiError::forbidden()),
         RootKind::DeleteMany => {
             let ids = given(ctx, field, "ids");
             let keys = key_list(coll, Some(ids.clone()))?;
@@ -351,12 +442,41 @@ fn grouped(rows: JsonValue, q: &Query) -> JsonValue {
     JsonValue::Array(shaped.collect())
 }
 
+/// A statement's JSON text as a value.
+fn parse(text: &str) -> ApiResult<JsonValue> {
+    serde_json::from_str(text).map_err(|e| ApiError::internal(format!("unreadable read result: {e}")))
+}
+
 /// The `data` of a REST body.
 fn data(body: String) -> ApiResult<JsonValue> {
-    let mut v: JsonValue =
-        serde_json::from_str(&body).map_err(|e| ApiError::internal(format!("unreadable read result: {e}")))?;
+    let mut v = parse(&body)?;
     Ok(match &mut v {
         JsonValue::Object(obj) => obj.remove("data").unwrap_or(JsonValue::Null),
         _ => JsonValue::Null,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::used_once;
+
+    #[test]
+    fn an_id_variable_is_left_out_of_the_plan_key_only_when_nothing_else_uses_it() {
+        let text = "query($id: ID!) { articles_by_id(id: $id) { id } }";
+        assert!(used_once(text, "id"));
+        assert!(!used_once(
+            "query($id: ID!) { a: articles_by_id(id: $id) { id } b: articles(search: $id) { id } }",
+            "id"
+        ));
+        // `$ id` is a use too: any `$` not followed by a name says no.
+        assert!(!used_once(
+            "query($id: ID!, $s: String) { articles_by_id(id: $id) { id t: title(filter: $ id) } }",
+            "id"
+        ));
+        // `$idx` is another variable.
+        assert!(used_once(
+            "query($id: ID!, $idx: Int) { articles_by_id(id: $id) { id } x: articles(limit: $idx) { id } }",
+            "id"
+        ));
+    }
 }

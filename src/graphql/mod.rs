@@ -6,6 +6,7 @@
 mod args;
 mod cache;
 mod execute;
+mod plain;
 mod request;
 mod resolve;
 mod schema;
@@ -19,7 +20,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::rest::response::{self, HttpResponse};
 use apollo_compiler::executable::OperationType;
 use apollo_compiler::request::coerce_variable_values;
-use apollo_compiler::response::GraphQLError;
+use apollo_compiler::response::{ExecutionResponse, GraphQLError};
 use bytes::Bytes;
 use http::{Method, Request};
 use serde_json::{json, Value as Json};
@@ -44,9 +45,7 @@ pub async fn handle(app: &App, req: &Request<Bytes>, scope: Scope) -> ApiResult<
         Ok(v) => v,
         Err(e) => return Ok(errors_only(vec![internal(e.message().to_string())])),
     };
-    let plan_key = format!("{}\u{0}{}\u{0}{}", params.query, params.operation_name.as_deref().unwrap_or(""), {
-        serde_json::to_string(&params.variables).unwrap_or_default()
-    });
+    let text_key = format!("{}\u{0}{}", params.query, params.operation_name.as_deref().unwrap_or(""));
     let run = execute::Request {
         app,
         http: req,
@@ -56,17 +55,23 @@ pub async fn handle(app: &App, req: &Request<Bytes>, scope: Scope) -> ApiResult<
         document: &document,
         operation,
         vars: &vars,
-        plan_key: &plan_key,
+        text_key: &text_key,
     };
-    let result = execute::run(&run).await?;
-    let mut body = serde_json::Map::new();
-    if let Some(data) = result.data {
-        body.insert("data".into(), serde_json::to_value(data).unwrap_or(Json::Null));
+    Ok(response::json_text(execute::run(&run).await?))
+}
+
+/// The executor's response as the body Directus sends: `data` when there
+/// is any, `errors` when there are any, each with a code.
+fn response_body(response: ExecutionResponse) -> String {
+    #[derive(serde::Serialize)]
+    struct Body {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data: Option<apollo_compiler::response::JsonMap>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        errors: Option<Json>,
     }
-    if !result.errors.is_empty() {
-        body.insert("errors".into(), errors_json(&result.errors));
-    }
-    Ok(response::json(&Json::Object(body)))
+    let errors = (!response.errors.is_empty()).then(|| errors_json(&response.errors));
+    serde_json::to_string(&Body { data: response.data, errors }).unwrap_or_default()
 }
 
 /// `/server/specs/graphql[/system]`: the caller's schema as SDL, a download

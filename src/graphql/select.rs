@@ -93,9 +93,7 @@ pub fn arguments_query(ctx: &Ctx, field: &Field) -> ApiResult<Query> {
 /// Adds the selection of `fields` (one response key, merged) on `coll` to
 /// `query`: its fields, aliases and the deep queries of its relations.
 fn select_into(ctx: &Ctx, coll: &Collection, fields: &[&Field], query: &mut Query) -> ApiResult<()> {
-    // The key is always read: a level that selects only `__typename` still
-    // needs its rows.
-    let mut paths = vec![coll.primary_key.clone()];
+    let mut paths = Vec::new();
     for (key, merged) in collect_sets(ctx, fields) {
         let name = merged[0].name.as_str();
         if name == "__typename" {
@@ -126,6 +124,10 @@ fn select_into(ctx: &Ctx, coll: &Collection, fields: &[&Field], query: &mut Quer
                 paths.push(k);
             }
         }
+    }
+    // A level that selects only `__typename` still needs its rows.
+    if paths.is_empty() {
+        paths.push(coll.primary_key.clone());
     }
     query.fields = Some(paths);
     Ok(())

@@ -4,7 +4,7 @@
 mod read;
 mod write;
 
-pub use read::{read_item, read_keys, read_list, read_singleton, QuerySource};
+pub use read::{read_item, read_item_data, read_keys, read_list, read_list_data, read_singleton, QuerySource};
 pub use write::{
     create_many, create_one, delete_keys, keys_for_query, update_batch, update_keys, update_one, upsert_singleton,
 };

@@ -17,15 +17,16 @@ use std::sync::Arc;
 pub type Body = String;
 
 /// Where a read's query comes from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum QuerySource<'q> {
     /// A raw URL query string: its plan is cached.
     Url(&'q str),
     /// An already parsed query (SEARCH bodies, re-reads after writes).
     Parsed(&'q Query),
-    /// A query built elsewhere (a GraphQL field) whose plan is cached under
-    /// a key naming everything it was built from.
-    Keyed(&'q str, &'q Query),
+    /// A GraphQL field: its plan is cached under a key naming everything the
+    /// query is built from, so the query is built only when no plan is
+    /// cached; the statement writes IDs and big integers as GraphQL does.
+    Graphql(&'q str, &'q (dyn Fn() -> ApiResult<Query> + Sync)),
 }
 
 /// The plan for `source`, from the cache when the source is a URL.
@@ -39,7 +40,8 @@ fn plan(
     key: Option<Value>,
 ) -> ApiResult<Arc<Plan>> {
     let compile = |q: &Query| -> ApiResult<Plan> {
-        let ctx = app.read_ctx(schema, caller);
+        let mut ctx = app.read_ctx(schema, caller);
+        ctx.graphql_scalars = matches!(source, QuerySource::Graphql(..));
         match (kind, key.clone()) {
             (PlanKind::Item, Some(k)) => ctx.item(coll, q, k),
             (PlanKind::Singleton, _) => {
@@ -55,7 +57,9 @@ fn plan(
         QuerySource::Url(raw) => {
             app.plans.get_or_compile(&context(), &coll.name, kind, raw, || compile(&parse_query_string(raw)?))
         }
-        QuerySource::Keyed(key, q) => app.plans.get_or_compile(&context(), &coll.name, kind, key, || compile(q)),
+        QuerySource::Graphql(key, build) => {
+            app.plans.get_or_compile(&context(), &coll.name, kind, key, || compile(&build()?))
+        }
         QuerySource::Parsed(q) => compile(q).map(Arc::new),
     }
 }
@@ -68,6 +72,29 @@ pub async fn read_list(
     coll: &Collection,
     source: QuerySource<'_>,
 ) -> ApiResult<Body> {
+    let (data, meta) = list(app, schema, caller, coll, source).await?;
+    Ok(if meta.is_empty() { wrap_data(&data) } else { format!("{{\"data\":{data},\"meta\":{{{}}}}}", meta.join(",")) })
+}
+
+/// The `data` of a list or aggregate alone, as JSON text.
+pub async fn read_list_data(
+    app: &App,
+    schema: &SchemaSnapshot,
+    caller: &Caller,
+    coll: &Collection,
+    source: QuerySource<'_>,
+) -> ApiResult<String> {
+    Ok(list(app, schema, caller, coll, source).await?.0)
+}
+
+/// A list's data and its `meta` members (`"total_count":3`), when asked for.
+async fn list(
+    app: &App,
+    schema: &SchemaSnapshot,
+    caller: &Caller,
+    coll: &Collection,
+    source: QuerySource<'_>,
+) -> ApiResult<(String, Vec<String>)> {
     let vars = caller.vars(app.host.now_ms());
     let stmt = plan(app, schema, caller, coll, PlanKind::List, source, None)?.bind(None, &vars);
     let rows = app.driver.query(&stmt).await.map_err(db_error)?;
@@ -82,7 +109,7 @@ pub async fn read_list(
         }
     }
     let data = into_text(data_at.map(|i| std::mem::take(&mut row[i])).unwrap_or(Value::Null));
-    Ok(if meta.is_empty() { wrap_data(&data) } else { format!("{{\"data\":{data},\"meta\":{{{}}}}}", meta.join(",")) })
+    Ok((data, meta))
 }
 
 /// `{"data": {...}}` for one item; FORBIDDEN when it does not exist.
@@ -94,12 +121,21 @@ pub async fn read_item(
     source: QuerySource<'_>,
     key: Value,
 ) -> ApiResult<Body> {
+    Ok(wrap_data(&read_item_data(app, schema, caller, coll, source, key).await?))
+}
+
+/// One item's object alone, as JSON text; FORBIDDEN when it does not exist.
+pub async fn read_item_data(
+    app: &App,
+    schema: &SchemaSnapshot,
+    caller: &Caller,
+    coll: &Collection,
+    source: QuerySource<'_>,
+    key: Value,
+) -> ApiResult<String> {
     let vars = caller.vars(app.host.now_ms());
     let stmt = plan(app, schema, caller, coll, PlanKind::Item, source, Some(key.clone()))?.bind(Some(key), &vars);
-    match run_single(app, &stmt).await? {
-        Some(data) => Ok(wrap_data(&data)),
-        None => Err(ApiError::forbidden()),
-    }
+    run_single(app, &stmt).await?.ok_or_else(ApiError::forbidden)
 }
 
 /// `{"data": [...]}` for the given keys (the re-read after a write).

@@ -30,6 +30,9 @@ pub struct ReadCtx<'a> {
     pub max_limit: Option<i64>,
     /// Deepest relational path a query may use (MAX_RELATIONAL_DEPTH).
     pub max_relational_depth: usize,
+    /// Write numeric IDs and big integers as GraphQL serializes them, so a
+    /// GraphQL answer can be the statement's JSON as it is.
+    pub graphql_scalars: bool,
 }
 
 /// A compiled read. `key_slot` is the parameter holding the item key, so a
@@ -281,6 +284,7 @@ impl<'a> ReadCtx<'a> {
             let value = match kind {
                 EntryKind::Column(f) => {
                     let value = shape_value(f, &scope.column_expr(&f.name));
+                    let value = if self.graphql_scalars { graphql_scalar(f, value) } else { value };
                     // Concealed fields (a user's static token) show only to admins.
                     if self.grants.is_some() && f.is_secret() {
                         format!("CASE WHEN {value} IS NULL THEN NULL ELSE '**********' END")
@@ -418,6 +422,18 @@ pub(super) fn shape_value(f: &Field, e: &str) -> String {
         FieldType::Timestamp => format!("coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', {e}), {e})"),
         FieldType::Date => format!("coalesce(strftime('%Y-%m-%d', {e}), {e})"),
         _ => e.to_string(),
+    }
+}
+
+/// A numeric key (GraphQL `ID`) as text, and a big integer as text but for
+/// 0: what graphql-js answers in Directus.
+fn graphql_scalar(f: &Field, e: String) -> String {
+    if f.primary_key && f.field_type.is_numeric() {
+        format!("CASE WHEN typeof({e}) IN ('integer', 'real') THEN CAST({e} AS TEXT) ELSE {e} END")
+    } else if f.field_type == FieldType::BigInteger {
+        format!("CASE WHEN typeof({e}) = 'integer' AND {e} <> 0 THEN CAST({e} AS TEXT) ELSE {e} END")
+    } else {
+        e
     }
 }
 
