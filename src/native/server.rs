@@ -90,6 +90,9 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
     if let Some(origins) = &args.cors_origin {
         router = router.layer(cors(origins));
     }
+    // gzip or brotli, as the client's Accept-Encoding asks (the edge
+    // runtime compresses by itself).
+    router = router.layer(tower_http::compression::CompressionLayer::new().gzip(true).br(true));
     router = router.layer(tower_http::trace::TraceLayer::new_for_http());
 
     let addr = std::net::SocketAddr::new(args.host, args.port);

@@ -2,6 +2,7 @@
 //! response out; the host only converts its own request type.
 
 pub(crate) mod auth;
+mod conditional;
 mod items;
 mod meta;
 pub mod response;
@@ -19,7 +20,7 @@ use response::HttpResponse;
 /// error response.
 pub async fn handle(app: &App, req: Request<Bytes>) -> HttpResponse {
     match route(app, &req).await {
-        Ok(r) => r,
+        Ok(r) => conditional::apply(&req, r),
         Err(e) => response::error(&e),
     }
 }

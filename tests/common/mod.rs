@@ -168,10 +168,12 @@ pub fn serve_file(db_path: &str, extra: &[&str]) -> Server {
     Server { base: format!("http://{addr}"), db_path, token: Some(ADMIN_TOKEN.to_string()) }
 }
 
-/// A response: status, content type and body.
+/// A response: status, content type, headers and body.
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub bytes: Vec<u8>,
     pub text: String,
 }
 
@@ -184,6 +186,10 @@ impl Reply {
         assert_eq!(self.status, 200, "expected 200, got {}: {}", self.status, self.text);
         self.json()["data"].clone()
     }
+    /// A header's value, when it is there.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
     /// The Directus error code of an error reply.
     pub fn code(&self) -> String {
         self.json()["errors"][0]["extensions"]["code"].as_str().unwrap_or_default().to_string()
@@ -191,11 +197,12 @@ impl Reply {
 }
 
 fn reply(resp: reqwest::blocking::Response) -> Reply {
-    Reply {
-        status: resp.status().as_u16(),
-        content_type: resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string(),
-        text: resp.text().unwrap_or_default(),
-    }
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let bytes = resp.bytes().map(|b| b.to_vec()).unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Reply { status, content_type, headers, bytes, text }
 }
 
 fn client() -> &'static reqwest::blocking::Client {
@@ -241,6 +248,17 @@ impl Server {
     }
     pub fn get(&self, path: &str) -> Reply {
         self.request("GET", path, None)
+    }
+    /// A GET with extra request headers (`If-None-Match`, `Accept-Encoding`).
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = client().get(format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        reply(req.send().expect("request reaches the server"))
     }
     pub fn post(&self, path: &str, body: Value) -> Reply {
         self.request("POST", path, Some(&body))
