@@ -20,6 +20,10 @@
 //! - graphql: the nested list and the item through `/graphql` next to the
 //!   same requests through REST, and the same query sent with a different
 //!   text each time (parse, validate and plan on every request).
+//! - cache: the cms reads with the response cache off and on (item ids from
+//!   a hot set of 100), a fixed body through the same HTTP stack
+//!   (`/server/ping`), and pollers sending `If-None-Match` while a writer
+//!   changes an article for about 1% of the requests.
 //!
 //! Baselines, same run: (a) the same SQL through libSQL in-process, no HTTP;
 //! (b) a bare axum handler (separate process) running that same SQL on its
@@ -33,6 +37,7 @@
 use rectus::db::{Statement, Value};
 use rectus::native::cli::DataSet;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -145,6 +150,10 @@ fn main() {
         if wanted("graphql") {
             let db = cms_db(sizes.first().copied().unwrap_or(10_000)).await;
             graphql(&db, &settings).await;
+        }
+        if wanted("cache") {
+            let db = cms_db(sizes.first().copied().unwrap_or(10_000)).await;
+            cache(&db, &settings).await;
         }
         if wanted("access") {
             let db = cms_db(sizes.first().copied().unwrap_or(10_000)).await;
@@ -309,6 +318,86 @@ async fn graphql(db: &str, settings: &Settings) {
     );
 }
 
+/// The cms reads with the response cache off and on, same run.
+async fn cache(db: &str, settings: &Settings) {
+    let plain = spawn_rectus(db, &[]);
+    let cached = spawn_rectus(db, &["--cache-enabled", "true"]);
+    for server in [&plain, &cached] {
+        wait_ready(&format!("{}/server/ping", server.base), Instant::now()).await;
+    }
+    // A hot set: a feed's items are asked for again and again.
+    let hot: Vec<String> = (1..=100).map(|i| i.to_string()).collect();
+    std::env::set_var("BENCH_IDS", hot.join(","));
+    let run = |base: &str, path: &str| {
+        let w = wrk(base, path, 100, settings.seconds, settings.connections, None, Some(ADMIN_TOKEN));
+        assert_eq!(w.errors, 0, "{path}: errors");
+        w
+    };
+    println!("\n== response cache off and on, wrk -c{} -d{}s ==", settings.connections, settings.seconds);
+    println!("{:<22} {:>22} {:>22} {:>8}", "scenario", "off req/s p50/p99", "on req/s p50/p99", "on/off");
+    let mut item_cached = 0.0;
+    for sc in CMS {
+        let (off, on) = (run(&plain.base, sc.url), run(&cached.base, sc.url));
+        println!(
+            "{:<22} {:>8.0} {:>5.2}/{:<6.2} {:>8.0} {:>5.2}/{:<6.2} {:>7.0}%",
+            sc.name,
+            off.rps,
+            off.p50_ms,
+            off.p99_ms,
+            on.rps,
+            on.p50_ms,
+            on.p99_ms,
+            100.0 * on.rps / off.rps.max(1e-9)
+        );
+        if sc.name == "item by id" {
+            item_cached = on.rps;
+        }
+    }
+    let fixed = run(&cached.base, "/server/ping");
+    println!(
+        "fixed body (/server/ping) {:.0} req/s; cached item / fixed body: {:.0}% (target >= 70%)",
+        fixed.rps,
+        100.0 * item_cached / fixed.rps.max(1e-9)
+    );
+    std::env::remove_var("BENCH_IDS");
+
+    // Pollers of one feed: 304 while nothing changes; a writer changes an
+    // article at about 1% of the request rate (each write empties the cache).
+    let feed = CMS[1].url;
+    std::env::set_var("BENCH_POLL", "1");
+    let quiet = run(&cached.base, feed);
+    let interval = Duration::from_secs_f64(100.0 / quiet.rps.max(1.0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, base) = (stop.clone(), cached.base.clone());
+        std::thread::spawn(move || {
+            let client = reqwest::blocking::Client::new();
+            let mut writes = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let body = serde_json::json!({ "views": writes });
+                let r = client.patch(format!("{base}/items/articles/1")).bearer_auth(ADMIN_TOKEN).json(&body).send();
+                assert!(r.is_ok_and(|r| r.status().is_success()), "the writer's PATCH");
+                writes += 1;
+                std::thread::sleep(interval);
+            }
+            writes
+        })
+    };
+    let busy = run(&cached.base, feed);
+    stop.store(true, Ordering::Relaxed);
+    let writes = writer.join().expect("writer");
+    std::env::remove_var("BENCH_POLL");
+    let plain_poll = run(&plain.base, feed);
+    println!(
+        "pollers with If-None-Match: {:.0} req/s with no writes, {:.0} req/s with {writes} writes in {}s ({:.1}% of requests); the same feed uncached: {:.0} req/s",
+        quiet.rps,
+        busy.rps,
+        settings.seconds,
+        100.0 * writes as f64 / (busy.rps * settings.seconds as f64).max(1.0),
+        plain_poll.rps
+    );
+}
+
 /// The cms demo database for `articles`, generated once and kept under ~/.cache.
 async fn cms_db(articles: u64) -> String {
     data_set(&format!("demo-{articles}-v3"), DataSet::Cms, articles).await
@@ -431,6 +520,16 @@ local ids = {}
 for id in string.gmatch(os.getenv("BENCH_IDS") or "", "[^,]+") do ids[#ids + 1] = id end
 local threads = 0
 local token = os.getenv("BENCH_TOKEN")
+-- BENCH_POLL=1: each thread sends back the last ETag it got, as a poller.
+if os.getenv("BENCH_POLL") == "1" then
+  local etag = nil
+  response = function(status, headers, body)
+    if status == 200 and headers["etag"] then
+      etag = headers["etag"]
+      wrk.headers["If-None-Match"] = etag
+    end
+  end
+end
 if token and token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
 end

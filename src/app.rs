@@ -42,6 +42,8 @@ pub struct Config {
     /// (MAX_RELATIONAL_DEPTH; Directus treats less than 2 as 2).
     pub max_relational_depth: usize,
     pub auth: AuthConfig,
+    /// The response cache (CACHE_*).
+    pub cache: crate::cache::CacheSettings,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             project_name: "rectus".into(),
             max_relational_depth: 10,
             auth: AuthConfig::default(),
+            cache: Default::default(),
         }
     }
 }
@@ -113,6 +116,8 @@ pub struct App {
     pub config: Config,
     /// Compiled read plans.
     pub plans: crate::cache::PlanCache,
+    /// Whole GET responses, valid until the next write.
+    pub responses: crate::cache::ResponseCache,
     /// Static tokens recently looked up.
     pub static_tokens: crate::auth::StaticTokenCache,
     /// Access tokens already verified.
@@ -138,6 +143,7 @@ impl App {
             host,
             config,
             plans: Default::default(),
+            responses: Default::default(),
             static_tokens: Default::default(),
             verified_tokens: Default::default(),
             graphql: Default::default(),

@@ -1,6 +1,9 @@
-//! Caches. So far: compiled read plans, so a query shape seen before skips
-//! parsing and compiling ("compile once, bind many").
+//! Caches: compiled read plans, so a query shape seen before skips parsing
+//! and compiling ("compile once, bind many"), and whole GET responses,
+//! valid until the next write.
 
 mod plans;
+mod responses;
 
 pub use plans::{PlanCache, PlanKind};
+pub use responses::{CacheSettings, CachedResponse, ResponseCache};

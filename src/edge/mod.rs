@@ -123,6 +123,15 @@ pub(super) fn config_from(env: &Env) -> Config {
     if let Some(name) = var("PROJECT_NAME") {
         config.project_name = name;
     }
+    let flag = |name: &str| var(name).map(|v| matches!(v.trim(), "true" | "1"));
+    config.cache.enabled = flag("CACHE_ENABLED").unwrap_or(false);
+    config.cache.skip_allowed = flag("CACHE_SKIP_ALLOWED").unwrap_or(false);
+    if let Some(v) = ms("CACHE_TTL") {
+        config.cache.ttl_ms = v;
+    }
+    // An isolate's memory is small: 8 MB of bodies unless told otherwise.
+    config.cache.max_bytes = var("RECTUS_CACHE_MAX_MB").and_then(|v| v.parse::<usize>().ok()).unwrap_or(8) << 20;
+    config.cache.s_maxage = var("CACHE_CONTROL_S_MAXAGE").and_then(|v| v.parse().ok());
     config
 }
 

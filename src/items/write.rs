@@ -64,7 +64,10 @@ async fn in_transaction<'a, T: crate::db::MaybeSend + 'a>(
     };
     match work(&mut w).await {
         Ok(v) => {
-            w.tx.commit().await.map_err(|e| match e {
+            let committed = w.tx.commit().await;
+            // Whether or not it committed, what was read before may be stale.
+            app.responses.data_changed();
+            committed.map_err(|e| match e {
                 // A create whose item breaks its rule, found by a guard in the batch.
                 DbError::Guard => {
                     let action = w.guarded.first().map_or(Action::Create, |(a, _)| *a);

@@ -148,6 +148,24 @@ pub struct ServeArgs {
     /// (Directus's MAX_RELATIONAL_DEPTH; at least 2).
     #[arg(long, env = "MAX_RELATIONAL_DEPTH", default_value_t = 10)]
     pub max_relational_depth: usize,
+    /// Keep whole GET responses of /items and /graphql in memory until the
+    /// next write through rectus (writes made behind its back are seen
+    /// after --cache-ttl at most).
+    #[arg(long, env = "CACHE_ENABLED", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub cache_enabled: bool,
+    /// How long a cached response may be served (`5m`, `30s`, or milliseconds).
+    #[arg(long, env = "CACHE_TTL", default_value = "5m", value_parser = crate::auth::duration_ms)]
+    pub cache_ttl: i64,
+    /// Memory for cached response bodies, in megabytes.
+    #[arg(long, env = "RECTUS_CACHE_MAX_MB", default_value_t = 64)]
+    pub cache_max_mb: usize,
+    /// Let a client's `Cache-Control: no-store` bypass the cache.
+    #[arg(long, env = "CACHE_SKIP_ALLOWED", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub cache_skip_allowed: bool,
+    /// Seconds a CDN in front may keep a cached read (`s-maxage`); unset,
+    /// it must revalidate every time.
+    #[arg(long, env = "CACHE_CONTROL_S_MAXAGE")]
+    pub cache_control_s_maxage: Option<u64>,
     /// Seconds between checks for schema and access changes made by others.
     #[arg(long, env = "RECTUS_SCHEMA_POLL_SECONDS", default_value_t = 2)]
     pub schema_poll_seconds: u64,

@@ -4,6 +4,7 @@ use super::cli::ServeArgs;
 use super::host::SystemHost;
 use crate::access::AccessSnapshot;
 use crate::app::{App, AuthConfig, Config};
+use crate::cache::CacheSettings;
 use crate::db::libsql::{DriverOptions, LibsqlDriver};
 use crate::db::{Driver, Statement};
 use crate::error::{ApiError, ErrorCode};
@@ -81,6 +82,13 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
         max_body_bytes: args.max_payload_size,
         max_relational_depth: args.max_relational_depth,
         auth: auth_config(&args),
+        cache: CacheSettings {
+            enabled: args.cache_enabled,
+            ttl_ms: args.cache_ttl,
+            max_bytes: args.cache_max_mb << 20,
+            skip_allowed: args.cache_skip_allowed,
+            s_maxage: args.cache_control_s_maxage,
+        },
         ..Config::default()
     };
     let app = Arc::new(App::new(snapshot, access, driver.clone(), Arc::new(SystemHost), config));

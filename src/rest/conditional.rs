@@ -7,26 +7,35 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, StatusCode};
 use sha2::{Digest, Sha256};
 
-/// Adds the `ETag` to a successful GET's response, or turns it into a 304
-/// when the client already holds these bytes.
-pub fn apply(req: &Request<Bytes>, mut response: HttpResponse) -> HttpResponse {
+/// Adds the `ETag` to a successful GET's response.
+pub fn tag(req: &Request<Bytes>, mut response: HttpResponse) -> HttpResponse {
     if !matches!(*req.method(), Method::GET | Method::HEAD) || response.status() != StatusCode::OK {
         return response;
     }
-    let tag = etag(response.body());
-    let Ok(value) = HeaderValue::from_str(&tag) else {
+    if let Ok(value) = HeaderValue::from_str(&etag(response.body())) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The response, or a bodiless 304 when the client already holds its bytes
+/// (its `If-None-Match` names the response's `ETag`).
+pub fn not_modified(req: &Request<Bytes>, response: HttpResponse) -> HttpResponse {
+    let Some(tag) = response.headers().get(header::ETAG).and_then(|t| t.to_str().ok()) else {
         return response;
     };
-    let matched =
-        req.headers().get_all(header::IF_NONE_MATCH).iter().any(|v| v.to_str().is_ok_and(|v| matches(v, &tag)));
-    if matched {
-        let mut not_modified = HttpResponse::new(Bytes::new());
-        *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
-        not_modified.headers_mut().insert(header::ETAG, value);
-        return not_modified;
+    let held = req.headers().get_all(header::IF_NONE_MATCH).iter().any(|v| v.to_str().is_ok_and(|v| matches(v, tag)));
+    if !held {
+        return response;
     }
-    response.headers_mut().insert(header::ETAG, value);
-    response
+    let mut not_modified = HttpResponse::new(Bytes::new());
+    *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
+    for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
+        if let Some(v) = response.headers().get(&name) {
+            not_modified.headers_mut().insert(name, v.clone());
+        }
+    }
+    not_modified
 }
 
 /// A weak validator from the body's hash: weak, because a compressing

@@ -2,6 +2,7 @@
 //! response out; the host only converts its own request type.
 
 pub(crate) mod auth;
+mod cached;
 mod conditional;
 mod items;
 mod meta;
@@ -19,8 +20,8 @@ use response::HttpResponse;
 /// Handles one request. Never panics on input; every failure is a Directus
 /// error response.
 pub async fn handle(app: &App, req: Request<Bytes>) -> HttpResponse {
-    match route(app, &req).await {
-        Ok(r) => conditional::apply(&req, r),
+    match cached::route(app, &req).await {
+        Ok(r) => conditional::not_modified(&req, r),
         Err(e) => response::error(&e),
     }
 }
@@ -52,6 +53,7 @@ async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
             };
             crate::graphql::sdl(app, req, scope).await
         }
+        ["utils", "cache", "clear"] => cached::clear(app, req).await,
         ["items", collection] => items::collection(app, req, collection).await,
         ["items", collection, id] => items::item(app, req, collection, id).await,
         ["auth", "login"] => {

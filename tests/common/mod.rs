@@ -46,6 +46,12 @@ pub const TEST_FLAGS: &[&str] = &[
     "1",
     "--login-stall-time",
     "20",
+    // Every suite runs with the response cache on: a stale answer anywhere
+    // fails the suite that sees it.
+    "--cache-enabled",
+    "true",
+    "--cache-skip-allowed",
+    "true",
 ];
 
 /// Articles in the test data set.

@@ -1,0 +1,118 @@
+//! GET reads through the response cache: while no write has happened since,
+//! a response is answered from memory (or as a 304) without the database.
+
+use super::conditional;
+use super::response::HttpResponse;
+use crate::access::Caller;
+use crate::app::App;
+use crate::cache::{CacheSettings, CachedResponse};
+use crate::error::{ApiError, ApiResult};
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Request, StatusCode};
+
+/// Routes the request; cacheable reads go through the response cache, and
+/// every successful GET leaves with its `ETag`.
+pub async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
+    let settings = &app.config.cache;
+    if !settings.enabled || !cacheable(req) {
+        return Ok(conditional::tag(req, super::route(app, req).await?));
+    }
+    let caller = super::caller(app, req).await?;
+    let headers = shared_cache_headers(settings, &caller);
+    let now = app.host.now_ms();
+    let key = key(app, req, &caller);
+    // `no-store` neither reads nor fills the cache.
+    let skip = skipped(req, settings);
+    if !skip {
+        if let Some(hit) = app.responses.get(&key, now, settings) {
+            return Ok(with_headers(replay(&hit), &headers));
+        }
+    }
+    // Read the version first: a write committing meanwhile makes this
+    // response stale, never the other way round.
+    let version = app.responses.version();
+    let response = conditional::tag(req, super::route(app, req).await?);
+    if response.status() == StatusCode::OK && !skip {
+        app.responses.put(key, &response, version, now, settings);
+    }
+    Ok(with_headers(response, &headers))
+}
+
+/// `POST /utils/cache/clear`: admins only, as in Directus.
+pub async fn clear(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
+    if *req.method() != Method::POST {
+        return Err(ApiError::method_not_allowed(req.method().as_str()));
+    }
+    let caller = super::caller(app, req).await?;
+    if !caller.policies.admin {
+        return Err(ApiError::forbidden());
+    }
+    app.responses.clear();
+    let mut r = HttpResponse::new(Bytes::new());
+    *r.status_mut() = StatusCode::OK;
+    Ok(r)
+}
+
+/// Item reads and GraphQL queries by GET: what feeds poll.
+fn cacheable(req: &Request<Bytes>) -> bool {
+    let path = req.uri().path();
+    *req.method() == Method::GET && (path.starts_with("/items/") || path == "/graphql")
+}
+
+/// The client asked to bypass the cache (`Cache-Control: no-store`), and
+/// the operator allows it (CACHE_SKIP_ALLOWED).
+fn skipped(req: &Request<Bytes>, settings: &CacheSettings) -> bool {
+    settings.skip_allowed
+        && req.headers().get_all(header::CACHE_CONTROL).iter().any(|v| v.to_str().is_ok_and(|v| v.contains("no-store")))
+}
+
+/// Everything that decides the bytes: the request, the schema and access
+/// snapshots, the caller's policies, and who the caller is (rules may use
+/// `$CURRENT_USER` and `$CURRENT_ROLE`).
+fn key(app: &App, req: &Request<Bytes>, caller: &Caller) -> String {
+    let uri = req.uri().path_and_query().map_or("", |p| p.as_str());
+    format!(
+        "{uri}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+        app.schema().hash,
+        app.access().fingerprint,
+        caller.plan_key(),
+        caller.user.as_deref().unwrap_or(""),
+        caller.role.as_deref().unwrap_or("")
+    )
+}
+
+fn replay(hit: &CachedResponse) -> HttpResponse {
+    let mut r = HttpResponse::new(hit.body.clone());
+    for (name, value) in [(header::CONTENT_TYPE, &hit.content_type), (header::ETAG, &hit.etag)] {
+        if let Some(v) = value {
+            r.headers_mut().insert(name, v.clone());
+        }
+    }
+    r
+}
+
+/// What shared caches in front (a CDN) may do with a cached read: keep it
+/// for CACHE_CONTROL_S_MAXAGE seconds when set (anonymous reads publicly,
+/// signed-in ones privately), else revalidate every time: rectus knows at
+/// once when data changed, a cache in front does not.
+fn shared_cache_headers(settings: &CacheSettings, caller: &Caller) -> [(header::HeaderName, HeaderValue); 2] {
+    let control = match settings.s_maxage {
+        Some(s) => {
+            let access = if caller.user.is_none() { "public" } else { "private" };
+            format!("{access}, max-age=0, s-maxage={s}")
+        }
+        None => "no-cache".to_string(),
+    };
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_str(&control).unwrap_or(HeaderValue::from_static("no-cache"))),
+        // Responses differ by who asks.
+        (header::VARY, HeaderValue::from_static("Authorization, Cookie")),
+    ]
+}
+
+fn with_headers(mut r: HttpResponse, headers: &[(header::HeaderName, HeaderValue)]) -> HttpResponse {
+    for (name, value) in headers {
+        r.headers_mut().insert(name.clone(), value.clone());
+    }
+    r
+}
