@@ -20,6 +20,11 @@ fn a_poller_gets_304_until_the_data_changes() {
     assert_eq!(first.status, 200, "{}", first.text);
     let tag = first.header("etag").expect("a successful GET carries an ETag");
     assert!(tag.starts_with("W/\""), "{tag}");
+    // The suites run with CACHE_STATUS_HEADER=X-Cache-Status.
+    assert_eq!(first.header("x-cache-status").as_deref(), Some("MISS"));
+    let hit = s.get(&path);
+    assert_eq!(hit.header("x-cache-status").as_deref(), Some("HIT"), "answered from memory");
+    assert_eq!((hit.text.as_str(), hit.header("etag")), (first.text.as_str(), Some(tag.clone())));
 
     let again = s.get_with(&path, &[("if-none-match", &tag)]);
     assert_eq!(again.status, 304, "{}", again.text);
@@ -36,6 +41,7 @@ fn a_poller_gets_304_until_the_data_changes() {
     s.patch(&format!("/items/articles/{id}"), json!({"status": "published"})).data();
     let changed = s.get_with(&path, &[("if-none-match", &tag)]);
     assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.header("x-cache-status").as_deref(), Some("MISS"), "a write empties the cache");
     assert_eq!(changed.data()[0]["status"], "published");
     let new_tag = changed.header("etag").expect("ETag");
     assert_ne!(new_tag, tag);

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 const ENTRIES: usize = 4096;
 
 /// What the cache may hold and for how long (Directus's CACHE_* names).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CacheSettings {
     /// CACHE_ENABLED.
     pub enabled: bool,
@@ -28,6 +28,8 @@ pub struct CacheSettings {
     /// CACHE_CONTROL_S_MAXAGE: how long shared caches in front may keep a
     /// response (seconds); `None` tells them to revalidate every time.
     pub s_maxage: Option<u64>,
+    /// CACHE_STATUS_HEADER: a response header saying HIT or MISS.
+    pub status_header: Option<http::HeaderName>,
 }
 
 impl Default for CacheSettings {
@@ -38,6 +40,7 @@ impl Default for CacheSettings {
             max_bytes: 64 << 20,
             skip_allowed: false,
             s_maxage: None,
+            status_header: None,
         }
     }
 }

@@ -132,6 +132,7 @@ pub(super) fn config_from(env: &Env) -> Config {
     // An isolate's memory is small: 8 MB of bodies unless told otherwise.
     config.cache.max_bytes = var("RECTUS_CACHE_MAX_MB").and_then(|v| v.parse::<usize>().ok()).unwrap_or(8) << 20;
     config.cache.s_maxage = var("CACHE_CONTROL_S_MAXAGE").and_then(|v| v.parse().ok());
+    config.cache.status_header = var("CACHE_STATUS_HEADER").and_then(|v| v.parse().ok());
     config
 }
 

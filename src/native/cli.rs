@@ -166,6 +166,10 @@ pub struct ServeArgs {
     /// it must revalidate every time.
     #[arg(long, env = "CACHE_CONTROL_S_MAXAGE")]
     pub cache_control_s_maxage: Option<u64>,
+    /// A response header that says whether a cacheable read was a HIT or a
+    /// MISS (e.g. `X-Cache-Status`).
+    #[arg(long, env = "CACHE_STATUS_HEADER")]
+    pub cache_status_header: Option<http::HeaderName>,
     /// Seconds between checks for schema and access changes made by others.
     #[arg(long, env = "RECTUS_SCHEMA_POLL_SECONDS", default_value_t = 2)]
     pub schema_poll_seconds: u64,

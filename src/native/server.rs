@@ -88,6 +88,7 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
             max_bytes: args.cache_max_mb << 20,
             skip_allowed: args.cache_skip_allowed,
             s_maxage: args.cache_control_s_maxage,
+            status_header: args.cache_status_header.clone(),
         },
         ..Config::default()
     };

@@ -25,7 +25,7 @@ pub async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
     let skip = skipped(req, settings);
     if !skip {
         if let Some(hit) = app.responses.get(&key, now, settings) {
-            return Ok(with_headers(replay(&hit), &headers));
+            return Ok(with_status(with_headers(replay(&hit), &headers), settings, "HIT"));
         }
     }
     // Read the version first: a write committing meanwhile makes this
@@ -35,7 +35,15 @@ pub async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
     if response.status() == StatusCode::OK && !skip {
         app.responses.put(key, &response, version, now, settings);
     }
-    Ok(with_headers(response, &headers))
+    Ok(with_status(with_headers(response, &headers), settings, "MISS"))
+}
+
+/// CACHE_STATUS_HEADER, when the operator named one.
+fn with_status(mut r: HttpResponse, settings: &CacheSettings, status: &'static str) -> HttpResponse {
+    if let Some(name) = &settings.status_header {
+        r.headers_mut().insert(name.clone(), HeaderValue::from_static(status));
+    }
+    r
 }
 
 /// `POST /utils/cache/clear`: admins only, as in Directus.

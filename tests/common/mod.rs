@@ -52,6 +52,8 @@ pub const TEST_FLAGS: &[&str] = &[
     "true",
     "--cache-skip-allowed",
     "true",
+    "--cache-status-header",
+    "X-Cache-Status",
 ];
 
 /// Articles in the test data set.
