@@ -93,7 +93,11 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
         ..Config::default()
     };
     let app = Arc::new(App::new(snapshot, access, driver.clone(), Arc::new(SystemHost), config));
-    tokio::spawn(watch_schema(app.clone(), driver, Duration::from_secs(args.schema_poll_seconds.max(1))));
+    let poll = Duration::from_secs(args.schema_poll_seconds.max(1));
+    tokio::spawn(watch_schema(app.clone(), driver, poll));
+    if app.config.cache.enabled {
+        tokio::spawn(watch_file(app.clone(), path.clone(), poll));
+    }
 
     let mut router = axum::Router::new().fallback(handle).with_state(app);
     if let Some(origins) = &args.cors_origin {
@@ -188,6 +192,24 @@ async fn watch_schema(app: Arc<App>, driver: Arc<LibsqlDriver>, every: Duration)
             }
             Ok(_) => last = now,
             Err(e) => tracing::warn!("schema re-introspection failed: {e}"),
+        }
+    }
+}
+
+/// Writes made behind rectus's back (another process on the file): the
+/// database file or its WAL changing makes every cached response stale, so
+/// such writes are seen after one poll interval. rectus's own writes change
+/// them too, which only costs one more refill.
+async fn watch_file(app: Arc<App>, path: String, every: Duration) {
+    let stamp = |p: &str| std::fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
+    let wal = format!("{path}-wal");
+    let mut last = (stamp(&path), stamp(&wal));
+    loop {
+        tokio::time::sleep(every).await;
+        let now = (stamp(&path), stamp(&wal));
+        if now != last {
+            app.responses.data_changed();
+            last = now;
         }
     }
 }
