@@ -149,8 +149,8 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_RELATIONAL_DEPTH", default_value_t = 10)]
     pub max_relational_depth: usize,
     /// Keep whole GET responses of /items and /graphql in memory until the
-    /// next write through rectus (writes made behind its back are seen
-    /// after --cache-ttl at most).
+    /// next write through rectus; another process writing the file is seen
+    /// within --schema-poll-seconds, other instances after --cache-ttl.
     #[arg(long, env = "CACHE_ENABLED", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub cache_enabled: bool,
     /// How long a cached response may be served (`5m`, `30s`, or milliseconds).
@@ -170,7 +170,8 @@ pub struct ServeArgs {
     /// MISS (e.g. `X-Cache-Status`).
     #[arg(long, env = "CACHE_STATUS_HEADER")]
     pub cache_status_header: Option<http::HeaderName>,
-    /// Seconds between checks for schema and access changes made by others.
+    /// Seconds between checks for schema, access and (with the cache on)
+    /// data changes made by others.
     #[arg(long, env = "RECTUS_SCHEMA_POLL_SECONDS", default_value_t = 2)]
     pub schema_poll_seconds: u64,
     /// Signs access tokens; hosts sharing it accept each other's tokens.
