@@ -12,12 +12,16 @@ use http::{header, HeaderValue, Method, Request, StatusCode};
 
 /// Routes the request; cacheable reads go through the response cache, and
 /// every successful GET leaves with its `ETag`.
-pub async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
+pub async fn route(app: &App, req: &mut Request<Bytes>) -> ApiResult<HttpResponse> {
     let settings = &app.config.cache;
     if !settings.enabled || !cacheable(req) {
         return Ok(conditional::tag(req, super::route(app, req).await?));
     }
     let caller = super::caller(app, req).await?;
+    // The handler reads it from here instead of authenticating again (a
+    // session token costs a database read).
+    req.extensions_mut().insert(caller.clone());
+    let req = &*req;
     let headers = shared_cache_headers(settings, &caller);
     let now = app.host.now_ms();
     let key = key(app, req, &caller);

@@ -19,8 +19,8 @@ use response::HttpResponse;
 
 /// Handles one request. Never panics on input; every failure is a Directus
 /// error response.
-pub async fn handle(app: &App, req: Request<Bytes>) -> HttpResponse {
-    match cached::route(app, &req).await {
+pub async fn handle(app: &App, mut req: Request<Bytes>) -> HttpResponse {
+    match cached::route(app, &mut req).await {
         Ok(r) => conditional::not_modified(&req, r),
         Err(e) => response::error(&e),
     }
@@ -100,6 +100,10 @@ async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
 /// The caller of an API request: refused with SERVICE_UNAVAILABLE while the
 /// database has no system tables (nothing is served to anyone by accident).
 pub(crate) async fn caller(app: &App, req: &Request<Bytes>) -> ApiResult<std::sync::Arc<crate::access::Caller>> {
+    // Already resolved for this request (by the response cache, for its key).
+    if let Some(known) = req.extensions().get::<std::sync::Arc<crate::access::Caller>>() {
+        return Ok(known.clone());
+    }
     if !app.access().bootstrapped {
         return Err(not_bootstrapped());
     }
