@@ -116,8 +116,10 @@ pub struct App {
     pub config: Config,
     /// Compiled read plans.
     pub plans: crate::cache::PlanCache,
-    /// Whole GET responses, valid until the next write.
+    /// Whole GET responses, valid until a table they read is written.
     pub responses: crate::cache::ResponseCache,
+    /// What this instance last saw of the data versions in the database.
+    pub versions: crate::cache::VersionSync,
     /// Static tokens recently looked up.
     pub static_tokens: crate::auth::StaticTokenCache,
     /// Access tokens already verified.
@@ -144,6 +146,7 @@ impl App {
             config,
             plans: Default::default(),
             responses: Default::default(),
+            versions: Default::default(),
             static_tokens: Default::default(),
             verified_tokens: Default::default(),
             graphql: Default::default(),

@@ -9,8 +9,10 @@ use crate::auth::random;
 use crate::db::{DbError, DbResult, Driver, Statement, Value};
 
 /// The migrations, in order: (version, name, SQL).
-pub const MIGRATIONS: &[(&str, &str, &str)] =
-    &[("0001", "system tables", include_str!("../migrations/0001_system_tables.sql"))];
+pub const MIGRATIONS: &[(&str, &str, &str)] = &[
+    ("0001", "system tables", include_str!("../migrations/0001_system_tables.sql")),
+    ("0002", "data versions", include_str!("../migrations/0002_data_versions.sql")),
+];
 
 const MIGRATIONS_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "rectus_migrations" ("version" varchar(255) NOT NULL PRIMARY KEY, "name" varchar(255) NOT NULL, "applied_at" datetime NOT NULL)"#;
 

@@ -20,6 +20,9 @@ pub struct Caller {
     ids: Arc<CallerIds>,
     /// What a compiled plan depends on (see `plan_key`).
     plan_key: String,
+    /// Set by the response cache: where this request's reads note the
+    /// tables they read.
+    pub read_log: Option<Arc<crate::cache::ReadLog>>,
 }
 
 impl Caller {
@@ -42,7 +45,7 @@ impl Caller {
         };
         let ids =
             Arc::new(CallerIds { user: user.clone(), role: role.clone(), roles, policies: policies.policies.clone() });
-        Caller { user, role, policies, grants, ids, plan_key }
+        Caller { user, role, policies, grants, ids, plan_key, read_log: None }
     }
 
     pub fn is_admin(&self) -> bool {
@@ -58,5 +61,23 @@ impl Caller {
     /// values are bound per request).
     pub fn plan_key(&self) -> &str {
         &self.plan_key
+    }
+
+    /// This caller, its reads noting what they read in `log`.
+    pub fn logging_reads(&self, log: Arc<crate::cache::ReadLog>) -> Self {
+        Caller { read_log: Some(log), ..self.clone() }
+    }
+
+    /// Runs a read statement for this caller, noting what it reads when
+    /// the response cache asked to know.
+    pub async fn query(
+        &self,
+        driver: &dyn crate::db::Driver,
+        stmt: &crate::db::Statement,
+    ) -> crate::db::DbResult<crate::db::Rows> {
+        if let Some(log) = &self.read_log {
+            log.record(&stmt.sql);
+        }
+        driver.query(stmt).await
     }
 }

@@ -7,6 +7,7 @@ use super::jwt::{self, AccessClaims, TokenError};
 use super::random;
 use crate::access::Caller;
 use crate::app::App;
+use crate::cache::VersionedTx;
 use crate::db::{Statement, Value};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::items::db_error;
@@ -101,7 +102,7 @@ async fn try_login(app: &App, email: &str, password: &str, mode: Mode, client: &
     let refresh_token = random::token(app.host.as_ref(), 64);
     let now = app.host.now_ms();
     let auth = &app.config.auth;
-    let mut tx = app.driver.begin().await.map_err(db_error)?;
+    let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
     let statements = [
         Statement::with_params(r#"DELETE FROM rectus_login_failures WHERE "user" = ?1"#, vec![user.id.clone().into()]),
         insert_session(&refresh_token, &user.id, now + auth.refresh_token_ttl_ms, client),
@@ -114,7 +115,7 @@ async fn try_login(app: &App, email: &str, password: &str, mode: Mode, client: &
     for s in &statements {
         tx.execute(s).await.map_err(db_error)?;
     }
-    tx.commit().await.map_err(db_error)?;
+    tx.commit(app, &app.schema()).await.map_err(db_error)?;
     let session = (mode == Mode::Session).then(|| refresh_token.clone());
     Ok(tokens(app, &user.id, user.role, session, refresh_token, client.ip))
 }
@@ -148,7 +149,7 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
     if mode != Mode::Session && text(1).is_some() {
         return Err(ApiError::invalid_credentials());
     }
-    let mut tx = app.driver.begin().await.map_err(db_error)?;
+    let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
     // The session must still be as read when the rotation commits: of two
     // refreshes racing with one token, the second finds it gone and fails
     // (a guard, so it holds inside D1's atomic batch too).
@@ -198,7 +199,7 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
     ))
     .await
     .map_err(db_error)?;
-    tx.commit().await.map_err(lost_race)?;
+    tx.commit(app, &app.schema()).await.map_err(lost_race)?;
     let session = (mode == Mode::Session).then(|| next.clone());
     Ok(tokens(app, &user, role, session, next, client.ip))
 }
@@ -296,19 +297,19 @@ async fn failures(app: &App, user: &str) -> ApiResult<i64> {
 }
 
 async fn record_failure(app: &App, user: &str) -> ApiResult<()> {
-    let mut tx = app.driver.begin().await.map_err(db_error)?;
+    let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
     tx.execute(&Statement::with_params(
         r#"INSERT INTO rectus_login_failures ("user", failures) VALUES (?1, 1) ON CONFLICT ("user") DO UPDATE SET failures = failures + 1"#,
         vec![user.into()],
     ))
     .await
     .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)
+    tx.commit(app, &app.schema()).await.map_err(db_error)
 }
 
 /// Suspends a user: status `suspended`, sessions ended, count reset.
 async fn suspend(app: &App, user: &str) -> ApiResult<()> {
-    let mut tx = app.driver.begin().await.map_err(db_error)?;
+    let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
     for sql in [
         "UPDATE directus_users SET status = 'suspended' WHERE id = ?1",
         r#"DELETE FROM directus_sessions WHERE "user" = ?1"#,
@@ -316,15 +317,15 @@ async fn suspend(app: &App, user: &str) -> ApiResult<()> {
     ] {
         tx.execute(&Statement::with_params(sql, vec![user.into()])).await.map_err(db_error)?;
     }
-    tx.commit().await.map_err(db_error)?;
+    tx.commit(app, &app.schema()).await.map_err(db_error)?;
     app.static_tokens.clear();
     Ok(())
 }
 
 async fn delete_session(app: &App, token: &str) -> ApiResult<()> {
-    let mut tx = app.driver.begin().await.map_err(db_error)?;
+    let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
     tx.execute(&Statement::with_params("DELETE FROM directus_sessions WHERE token = ?1", vec![token.into()]))
         .await
         .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)
+    tx.commit(app, &app.schema()).await.map_err(db_error)
 }

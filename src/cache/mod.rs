@@ -1,9 +1,13 @@
 //! Caches: compiled read plans, so a query shape seen before skips parsing
 //! and compiling ("compile once, bind many"), and whole GET responses,
-//! valid until the next write.
+//! valid until a table they read is written, here or elsewhere.
 
 mod plans;
+mod reads;
 mod responses;
+mod versions;
 
 pub use plans::{PlanCache, PlanKind};
+pub use reads::ReadLog;
 pub use responses::{CacheSettings, CachedResponse, ResponseCache};
+pub use versions::{VersionSync, VersionedTx, TABLE as VERSIONS_TABLE};

@@ -129,6 +129,9 @@ pub(super) fn config_from(env: &Env) -> Config {
     if let Some(v) = ms("CACHE_TTL") {
         config.cache.ttl_ms = v;
     }
+    if let Some(v) = ms("CACHE_VERSION_POLL") {
+        config.cache.version_poll_ms = v;
+    }
     // An isolate's memory is small: 8 MB of bodies unless told otherwise.
     config.cache.max_bytes = var("RECTUS_CACHE_MAX_MB").and_then(|v| v.parse::<usize>().ok()).unwrap_or(8) << 20;
     config.cache.s_maxage = var("CACHE_CONTROL_S_MAXAGE").and_then(|v| v.parse().ok());

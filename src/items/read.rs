@@ -97,7 +97,7 @@ async fn list(
 ) -> ApiResult<(String, Vec<String>)> {
     let vars = caller.vars(app.host.now_ms());
     let stmt = plan(app, schema, caller, coll, PlanKind::List, source, None)?.bind(None, &vars);
-    let rows = app.driver.query(&stmt).await.map_err(db_error)?;
+    let rows = caller.query(app.driver.as_ref(), &stmt).await.map_err(db_error)?;
     let position = |name: &str| rows.columns.iter().position(|c| c == name);
     let (data_at, counts) =
         (position(DATA_COLUMN), [TOTAL_COUNT_COLUMN, FILTER_COUNT_COLUMN].map(|n| (n, position(n))));
@@ -135,7 +135,7 @@ pub async fn read_item_data(
 ) -> ApiResult<String> {
     let vars = caller.vars(app.host.now_ms());
     let stmt = plan(app, schema, caller, coll, PlanKind::Item, source, Some(key.clone()))?.bind(Some(key), &vars);
-    run_single(app, &stmt).await?.ok_or_else(ApiError::forbidden)
+    run_single(app, caller, &stmt).await?.ok_or_else(ApiError::forbidden)
 }
 
 /// `{"data": [...]}` for the given keys (the re-read after a write).
@@ -149,7 +149,7 @@ pub async fn read_keys(
 ) -> ApiResult<Body> {
     let vars = caller.vars(app.host.now_ms());
     let stmt = app.read_ctx(schema, caller).items_by_keys(coll, query, keys)?.bind(&vars);
-    let data = run_single(app, &stmt).await?.unwrap_or_else(|| "[]".into());
+    let data = run_single(app, caller, &stmt).await?.unwrap_or_else(|| "[]".into());
     Ok(wrap_data(&data))
 }
 
@@ -163,7 +163,7 @@ pub async fn read_singleton(
 ) -> ApiResult<Body> {
     let vars = caller.vars(app.host.now_ms());
     let stmt = plan(app, schema, caller, coll, PlanKind::Singleton, source, None)?.bind(None, &vars);
-    if let Some(data) = run_single(app, &stmt).await? {
+    if let Some(data) = run_single(app, caller, &stmt).await? {
         return Ok(wrap_data(&data));
     }
     let defaults: serde_json::Map<String, serde_json::Value> =
@@ -172,8 +172,8 @@ pub async fn read_singleton(
 }
 
 /// The first cell of the statement's first row, when there is a row.
-async fn run_single(app: &App, stmt: &Statement) -> ApiResult<Option<String>> {
-    let rows = app.driver.query(stmt).await.map_err(db_error)?;
+async fn run_single(app: &App, caller: &Caller, stmt: &Statement) -> ApiResult<Option<String>> {
+    let rows = caller.query(app.driver.as_ref(), stmt).await.map_err(db_error)?;
     Ok(rows.rows.into_iter().next().map(|row| into_text(row.into_iter().next().unwrap_or(Value::Null))))
 }
 

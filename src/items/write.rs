@@ -7,7 +7,8 @@ use super::{db_error, key_value};
 use crate::access::variables::substitute;
 use crate::access::{Action, Caller, CollectionGrant};
 use crate::app::{App, Host};
-use crate::db::{BoxFuture, DbError, Transaction, Value};
+use crate::cache::VersionedTx;
+use crate::db::{BoxFuture, DbError, Value};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::query::Query;
 use crate::schema::{Collection, DeselectAction, Field, FieldRelation, FieldType, SchemaSnapshot};
@@ -19,7 +20,7 @@ use serde_json::{Map, Value as Json};
 
 /// One transaction's worth of writes.
 struct Writer<'a> {
-    tx: Box<dyn Transaction>,
+    tx: VersionedTx,
     schema: &'a SchemaSnapshot,
     host: &'a dyn Host,
     caller: &'a Caller,
@@ -48,7 +49,7 @@ async fn in_transaction<'a, T: crate::db::MaybeSend + 'a>(
     caller: &'a Caller,
     work: impl for<'w> FnOnce(&'w mut Writer<'a>) -> BoxFuture<'w, ApiResult<T>>,
 ) -> ApiResult<T> {
-    let tx = app.driver.begin().await.map_err(db_error)?;
+    let tx = VersionedTx::begin(app).await.map_err(db_error)?;
     let mut w = Writer {
         tx,
         schema,
@@ -64,10 +65,7 @@ async fn in_transaction<'a, T: crate::db::MaybeSend + 'a>(
     };
     match work(&mut w).await {
         Ok(v) => {
-            let committed = w.tx.commit().await;
-            // Whether or not it committed, what was read before may be stale.
-            app.responses.data_changed();
-            committed.map_err(|e| match e {
+            w.tx.commit(app, schema).await.map_err(|e| match e {
                 // A create whose item breaks its rule, found by a guard in the batch.
                 DbError::Guard => {
                     let action = w.guarded.first().map_or(Action::Create, |(a, _)| *a);

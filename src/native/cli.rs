@@ -15,6 +15,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the Directus-compatible API over a database.
+    #[command(args_override_self = true)]
     Serve(ServeArgs),
     /// Create Directus's system tables (users, roles, policies, permissions,
     /// sessions, settings) in a database, and a first admin when it has no
@@ -148,9 +149,10 @@ pub struct ServeArgs {
     /// (Directus's MAX_RELATIONAL_DEPTH; at least 2).
     #[arg(long, env = "MAX_RELATIONAL_DEPTH", default_value_t = 10)]
     pub max_relational_depth: usize,
-    /// Keep whole GET responses of /items and /graphql in memory until the
-    /// next write through rectus; another process writing the file is seen
-    /// within --schema-poll-seconds, other instances after --cache-ttl.
+    /// Keep whole GET responses of /items and /graphql in memory until a
+    /// table they read is written: through this server at once, through
+    /// another rectus on the same database within --cache-version-poll, by
+    /// another program writing the file within --schema-poll-seconds.
     #[arg(long, env = "CACHE_ENABLED", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub cache_enabled: bool,
     /// How long a cached response may be served (`5m`, `30s`, or milliseconds).
@@ -170,6 +172,11 @@ pub struct ServeArgs {
     /// MISS (e.g. `X-Cache-Status`).
     #[arg(long, env = "CACHE_STATUS_HEADER")]
     pub cache_status_header: Option<http::HeaderName>,
+    /// How often the data versions other rectus instances bump are read
+    /// (`1s`, `250ms`, or milliseconds): the bound on how long their writes
+    /// stay unseen in this server's cache.
+    #[arg(long, env = "CACHE_VERSION_POLL", default_value = "1s", value_parser = crate::auth::duration_ms)]
+    pub cache_version_poll: i64,
     /// Seconds between checks for schema, access and (with the cache on)
     /// data changes made by others.
     #[arg(long, env = "RECTUS_SCHEMA_POLL_SECONDS", default_value_t = 2)]

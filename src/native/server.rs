@@ -74,6 +74,11 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
         tracing::warn!(
             "{path} has no Directus system tables: nothing is served until `rectus bootstrap --db {path}` creates them"
         );
+    } else if args.cache_enabled && snapshot.collection(crate::cache::VERSIONS_TABLE).is_none() {
+        tracing::warn!(
+            "{path} has no {}: writes through other rectus instances stay unseen in the cache until --cache-ttl; `rectus bootstrap --db {path}` adds it",
+            crate::cache::VERSIONS_TABLE
+        );
     }
 
     let config = Config {
@@ -89,15 +94,16 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
             skip_allowed: args.cache_skip_allowed,
             s_maxage: args.cache_control_s_maxage,
             status_header: args.cache_status_header.clone(),
+            version_poll_ms: args.cache_version_poll,
         },
         ..Config::default()
     };
     let app = Arc::new(App::new(snapshot, access, driver.clone(), Arc::new(SystemHost), config));
     let poll = Duration::from_secs(args.schema_poll_seconds.max(1));
-    tokio::spawn(watch_schema(app.clone(), driver, poll));
     if app.config.cache.enabled {
-        tokio::spawn(watch_file(app.clone(), path.clone(), poll));
+        tokio::spawn(watch_foreign_writes(app.clone(), driver.clone(), poll));
     }
+    tokio::spawn(watch_schema(app.clone(), driver, poll));
 
     let mut router = axum::Router::new().fallback(handle).with_state(app);
     if let Some(origins) = &args.cors_origin {
@@ -196,20 +202,21 @@ async fn watch_schema(app: Arc<App>, driver: Arc<LibsqlDriver>, every: Duration)
     }
 }
 
-/// Writes made behind rectus's back (another process on the file): the
-/// database file or its WAL changing makes every cached response stale, so
-/// such writes are seen after one poll interval. rectus's own writes change
-/// them too, which only costs one more refill.
-async fn watch_file(app: Arc<App>, path: String, every: Duration) {
-    let stamp = |p: &str| std::fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
-    let wal = format!("{path}-wal");
-    let mut last = (stamp(&path), stamp(&wal));
+/// Writes made behind rectus's back (another program on the file): SQLite's
+/// `data_version` on the writer connection moves when another connection
+/// commits, and then every cached response is stale, so such writes are
+/// seen within one poll interval. rectus's own writes leave it alone.
+async fn watch_foreign_writes(app: Arc<App>, driver: Arc<LibsqlDriver>, every: Duration) {
+    let mut last = driver.foreign_data_version().await.ok();
     loop {
         tokio::time::sleep(every).await;
-        let now = (stamp(&path), stamp(&wal));
-        if now != last {
-            app.responses.data_changed();
-            last = now;
+        match driver.foreign_data_version().await {
+            Ok(now) if Some(now) != last => {
+                app.responses.data_changed();
+                last = Some(now);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("data_version could not be read: {e}"),
         }
     }
 }

@@ -1,11 +1,12 @@
-//! GET reads through the response cache: while no write has happened since,
-//! a response is answered from memory (or as a 304) without the database.
+//! GET reads through the response cache: while none of the tables it read
+//! has been written since, a response is answered from memory (or as a 304)
+//! without the database.
 
 use super::conditional;
 use super::response::HttpResponse;
 use crate::access::Caller;
 use crate::app::App;
-use crate::cache::{CacheSettings, CachedResponse};
+use crate::cache::{CacheSettings, CachedResponse, ReadLog};
 use crate::error::{ApiError, ApiResult};
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, StatusCode};
@@ -17,11 +18,9 @@ pub async fn route(app: &App, req: &mut Request<Bytes>) -> ApiResult<HttpRespons
     if !settings.enabled || !cacheable(req) {
         return Ok(conditional::tag(req, super::route(app, req).await?));
     }
+    // Writes made through other instances, seen at most a poll later.
+    app.versions.check(app).await;
     let caller = super::caller(app, req).await?;
-    // The handler reads it from here instead of authenticating again (a
-    // session token costs a database read).
-    req.extensions_mut().insert(caller.clone());
-    let req = &*req;
     let headers = shared_cache_headers(settings, &caller);
     let now = app.host.now_ms();
     let key = key(app, req, &caller);
@@ -32,12 +31,18 @@ pub async fn route(app: &App, req: &mut Request<Bytes>) -> ApiResult<HttpRespons
             return Ok(with_status(with_headers(replay(&hit), &headers), settings, "HIT"));
         }
     }
+    // The handler takes the caller from here instead of authenticating
+    // again (a session token costs a database read), and its reads note
+    // the tables they read in the log.
+    let log = std::sync::Arc::new(ReadLog::default());
+    req.extensions_mut().insert(std::sync::Arc::new(caller.logging_reads(log.clone())));
+    let req = &*req;
     // Read the version first: a write committing meanwhile makes this
     // response stale, never the other way round.
     let version = app.responses.version();
     let response = conditional::tag(req, super::route(app, req).await?);
     if response.status() == StatusCode::OK && !skip {
-        app.responses.put(key, &response, version, now, settings);
+        app.responses.put(key, &response, (version, log.tables()), now, settings);
     }
     Ok(with_status(with_headers(response, &headers), settings, "MISS"))
 }

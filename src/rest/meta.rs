@@ -9,8 +9,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::schema::{Collection, DeselectAction, Field, Relation};
 use serde_json::{json, Value};
 
-/// Whether `caller` may read `field` of `coll` (any field, when `None`).
+/// Whether `caller` may read `field` of `coll` (any field, when `None`);
+/// rectus's own tables are shown to nobody.
 fn may_read(caller: &Caller, coll: &str, field: Option<&str>) -> bool {
+    if coll.starts_with("rectus_") {
+        return false;
+    }
     match &caller.grants {
         None => true,
         Some(g) => g.get(coll, Action::Read).is_some_and(|grant| field.is_none_or(|f| grant.grants(f))),

@@ -147,9 +147,16 @@ impl Collection {
         self.field(&self.primary_key).unwrap_or(&self.fields[0])
     }
 
-    /// True for Directus's own tables (`directus_*`), never served by /items.
+    /// True for Directus's own tables (`directus_*`) and rectus's
+    /// (`rectus_*`), never served by /items.
     pub fn is_system(&self) -> bool {
-        self.name.starts_with("directus_")
+        self.name.starts_with("directus_") || self.is_internal()
+    }
+
+    /// True for rectus's own bookkeeping (`rectus_*`): served nowhere, not
+    /// even listed in /collections.
+    pub fn is_internal(&self) -> bool {
+        self.name.starts_with("rectus_")
     }
 
     /// Fields that have a column (not alias).

@@ -10,6 +10,7 @@ pub mod functions;
 pub mod read;
 mod scope;
 mod selection;
+pub mod tables;
 pub mod time;
 pub mod values;
 pub mod vars;

@@ -73,6 +73,17 @@ impl LibsqlDriver {
         })
     }
 
+    /// SQLite's `data_version` on the writer connection: it moves when
+    /// another connection (another process on the file) commits, never for
+    /// rectus's own writes, which all run on the writer.
+    pub async fn foreign_data_version(&self) -> DbResult<i64> {
+        let _writer = self.inner.writer_lock.lock().await;
+        let rows = self.inner.query(&self.inner.writer, &Statement::new("PRAGMA data_version")).await?;
+        rows.scalar()
+            .and_then(|v| v.as_i64())
+            .ok_or_else(|| DbError::Other("PRAGMA data_version returned nothing".into()))
+    }
+
     /// Read connections open right now.
     pub fn open_readers(&self) -> usize {
         self.inner.readers.size()
