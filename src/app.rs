@@ -106,12 +106,19 @@ impl Default for AuthConfig {
     }
 }
 
-/// Everything a request needs: the schema and access snapshots, the
-/// database and the host.
+/// Everything a request needs: the database it talks to, and the state
+/// every request of this instance shares (snapshots, caches, host).
 pub struct App {
+    /// The database as this request sees it: the instance's driver, or a
+    /// request's own (a D1 session that follows the client's bookmark).
+    pub driver: Arc<dyn Driver>,
+    shared: Arc<Shared>,
+}
+
+/// What every request of an instance shares.
+pub struct Shared {
     schema: RwLock<Arc<SchemaSnapshot>>,
     access: RwLock<Arc<AccessSnapshot>>,
-    pub driver: Arc<dyn Driver>,
     pub host: Arc<dyn Host>,
     pub config: Config,
     /// Compiled read plans.
@@ -130,6 +137,13 @@ pub struct App {
     schema_origin: RwLock<&'static str>,
 }
 
+impl std::ops::Deref for App {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
 impl App {
     pub fn new(
         schema: SchemaSnapshot,
@@ -138,10 +152,9 @@ impl App {
         host: Arc<dyn Host>,
         config: Config,
     ) -> App {
-        App {
+        let shared = Shared {
             schema: RwLock::new(Arc::new(schema)),
             access: RwLock::new(Arc::new(access)),
-            driver,
             host,
             config,
             plans: Default::default(),
@@ -151,9 +164,25 @@ impl App {
             verified_tokens: Default::default(),
             graphql: Default::default(),
             schema_origin: RwLock::new("introspected"),
-        }
+        };
+        App { driver, shared: Arc::new(shared) }
     }
 
+    /// The same instance, talking to the database through `driver`.
+    pub fn with_driver(&self, driver: Arc<dyn Driver>) -> App {
+        App { driver, shared: self.shared.clone() }
+    }
+
+    /// Re-reads the access tables (after a write to them through the API).
+    pub async fn reload_access(&self) -> crate::db::DbResult<()> {
+        let schema = self.schema();
+        let access = AccessSnapshot::load(self.driver.as_ref(), &schema).await?;
+        self.set_access(access);
+        Ok(())
+    }
+}
+
+impl Shared {
     /// Where the current schema snapshot came from.
     pub fn schema_origin(&self) -> &'static str {
         *self.schema_origin.read().unwrap_or_else(|p| p.into_inner())
@@ -183,14 +212,6 @@ impl App {
     pub fn set_access(&self, access: AccessSnapshot) {
         write(&self.access, access);
         self.static_tokens.clear();
-    }
-
-    /// Re-reads the access tables (after a write to them through the API).
-    pub async fn reload_access(&self) -> crate::db::DbResult<()> {
-        let schema = self.schema();
-        let access = AccessSnapshot::load(self.driver.as_ref(), &schema).await?;
-        self.set_access(access);
-        Ok(())
     }
 
     /// The read compiler's context for a request of `caller`.

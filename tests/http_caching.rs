@@ -330,3 +330,28 @@ fn relational_reader(s: &common::Server) -> common::Server {
     let login = s.anonymous().post("/auth/login", json!({"email": email, "password": "Relational-123"})).data();
     s.as_token(login["access_token"].as_str().unwrap())
 }
+
+/// On D1 every answer carries its session's bookmark; a client that sends
+/// it back reads at least what it wrote (from a replica that has it), and
+/// past the cache, which may not have seen it yet.
+#[test]
+fn d1_bookmarks_go_back_and_forth() {
+    let _serial = serial();
+    if std::env::var("RECTUS_TEST_BACKEND").as_deref() != Ok("d1") {
+        return;
+    }
+    let s = shared();
+    let created = s.post("/items/articles", json!({"title": unique("bookmark")}));
+    assert_eq!(created.status, 200, "{}", created.text);
+    let bookmark = created.header("x-d1-bookmark").expect("a write answers with its session's bookmark");
+    let path = format!("/items/articles/{}?fields=title", created.data()["id"]);
+    s.get(&path);
+    let read = s.get_with(&path, &[("x-d1-bookmark", &bookmark)]);
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.data()["title"], created.data()["title"]);
+    assert_eq!(cache_status(&read), "MISS", "a read from a bookmark skips the cache");
+    assert!(read.header("x-d1-bookmark").is_some(), "reads answer with a bookmark too");
+
+    let bad = s.get_with(&path, &[("x-d1-bookmark", "not a bookmark")]);
+    assert_eq!((bad.status, bad.code().as_str()), (400, "INVALID_QUERY"), "{}", bad.text);
+}

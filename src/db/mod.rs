@@ -59,6 +59,10 @@ impl Statement {
     }
 }
 
+/// The header a client sends back to read at least what it saw before (a
+/// D1 session bookmark), and in which it gets the latest one.
+pub const BOOKMARK_HEADER: &str = "x-d1-bookmark";
+
 /// A result set, fully read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rows {

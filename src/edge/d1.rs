@@ -1,35 +1,63 @@
 //! The D1 backend: one D1 call per read; the writes of a request go out as
-//! one `batch()`, which D1 applies atomically (all or nothing).
+//! one `batch()`, which D1 applies atomically (all or nothing). A request
+//! runs in a D1 session (Sessions API): its reads may be served by the
+//! nearest read replica, never older than the bookmark the client sent.
 
 use super::buffered::{db_error, Backend, BufferedDriver};
 use crate::db::{DbResult, Rows, Statement, Value};
 use async_trait::async_trait;
 use serde_json::Value as Json;
+use std::rc::Rc;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement};
 
 /// The driver over a D1 binding.
 pub type D1Driver = BufferedDriver<D1>;
 
-/// A D1 database.
-pub struct D1 {
-    db: D1Database,
+/// Where statements go: the database itself (its primary), or a session.
+pub enum D1 {
+    Database(D1Database),
+    Session(Rc<D1DatabaseSession>),
 }
 
 /// The driver for the worker's D1 binding.
 pub fn driver(db: D1Database) -> D1Driver {
-    BufferedDriver::new(D1 { db })
+    BufferedDriver::new(D1::Database(db))
+}
+
+/// The driver of one request, through its session.
+pub fn session_driver(session: Rc<D1DatabaseSession>) -> D1Driver {
+    BufferedDriver::new(D1::Session(session))
+}
+
+/// A bookmark as D1 writes them (`0000000a-00000002-00004f6a-<hex>`):
+/// anything else from a client is refused before it reaches D1.
+pub fn is_bookmark(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 128 && text.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
+impl D1 {
+    fn prepare_sql(&self, sql: &str) -> D1PreparedStatement {
+        match self {
+            D1::Database(db) => db.prepare(sql),
+            D1::Session(session) => session.prepare(sql),
+        }
+    }
 }
 
 #[async_trait(?Send)]
 impl Backend for D1 {
     async fn read(&self, stmt: &Statement) -> DbResult<Rows> {
-        query(&self.db, stmt).await
+        query(self, stmt).await
     }
 
     async fn write_all(&self, writes: Vec<Statement>) -> DbResult<()> {
-        let statements = writes.iter().map(|w| prepare(&self.db, w)).collect::<DbResult<Vec<_>>>()?;
-        self.db.batch(statements).await.map_err(db_error)?;
+        let statements = writes.iter().map(|w| prepare(self, w)).collect::<DbResult<Vec<_>>>()?;
+        match self {
+            D1::Database(db) => db.batch(statements).await,
+            D1::Session(session) => session.batch(statements).await,
+        }
+        .map_err(db_error)?;
         Ok(())
     }
 }
@@ -37,13 +65,13 @@ impl Backend for D1 {
 /// Bound parameters D1 accepts per statement.
 const D1_MAX_PARAMS: usize = 100;
 
-fn prepare(db: &D1Database, stmt: &Statement) -> DbResult<D1PreparedStatement> {
+fn prepare(db: &D1, stmt: &Statement) -> DbResult<D1PreparedStatement> {
     let stmt = crate::sql::builder::fit_param_limit(stmt, D1_MAX_PARAMS);
     let args: Vec<JsValue> = stmt.params.iter().map(to_js).collect();
-    db.prepare(&*stmt.sql).bind(&args).map_err(db_error)
+    db.prepare_sql(&stmt.sql).bind(&args).map_err(db_error)
 }
 
-async fn query(db: &D1Database, stmt: &Statement) -> DbResult<Rows> {
+async fn query(db: &D1, stmt: &Statement) -> DbResult<Rows> {
     let result = prepare(db, stmt)?.all().await.map_err(db_error)?;
     let objects: Vec<serde_json::Map<String, Json>> = result.results().map_err(db_error)?;
     let columns: Vec<String> = objects.first().map(|o| o.keys().cloned().collect()).unwrap_or_default();

@@ -42,7 +42,37 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
     let app = current_app(&env).await?;
     let request = to_http(req).await?;
-    from_http(crate::rest::handle(&app, request).await)
+    from_http(in_d1_session(&app, &env, request).await?)
+}
+
+/// Handles the request in a D1 session that starts at the client's
+/// bookmark (reads see at least what the client saw or wrote) or, without
+/// one, anywhere (the nearest replica); the session's bookmark goes back
+/// to the client in the same header.
+async fn in_d1_session(app: &App, env: &Env, request: http::Request<Bytes>) -> Result<http::Response<Bytes>> {
+    let sent = request.headers().get(crate::db::BOOKMARK_HEADER).map(|v| v.to_str().unwrap_or("").to_string());
+    if let Some(b) = sent.as_deref().filter(|b| !d1::is_bookmark(b)) {
+        let e = crate::error::ApiError::new(
+            crate::error::ErrorCode::InvalidQuery,
+            format!("\"{b}\" is not a D1 bookmark ({} header)", crate::db::BOOKMARK_HEADER),
+        );
+        return Ok(crate::rest::response::error(&e));
+    }
+    let session = match env.d1("DB")?.with_session(sent.as_deref()) {
+        Ok(session) => Rc::new(session),
+        Err(e) => {
+            tracing::warn!("no D1 session ({e}); reading from the primary");
+            return Ok(crate::rest::handle(app, request).await);
+        }
+    };
+    let app = app.with_driver(Arc::new(d1::session_driver(session.clone())));
+    let mut response = crate::rest::handle(&app, request).await;
+    if let Ok(Some(bookmark)) = session.get_bookmark() {
+        if let Ok(value) = http::HeaderValue::from_str(&bookmark) {
+            response.headers_mut().insert(crate::db::BOOKMARK_HEADER, value);
+        }
+    }
+    Ok(response)
 }
 
 /// The isolate's app; at most every SCHEMA_CHECK_MS it compares the schema

@@ -152,8 +152,9 @@ pub struct ServeArgs {
     /// Keep whole GET responses of /items and /graphql in memory until a
     /// table they read is written: through this server at once, through
     /// another rectus on the same database within --cache-version-poll, by
-    /// another program writing the file within --schema-poll-seconds.
-    #[arg(long, env = "CACHE_ENABLED", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    /// another program writing the file within --schema-poll-seconds. On
+    /// unless `--cache-enabled false`.
+    #[arg(long, env = "CACHE_ENABLED", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub cache_enabled: bool,
     /// How long a cached response may be served (`5m`, `30s`, or milliseconds).
     #[arg(long, env = "CACHE_TTL", default_value = "5m", value_parser = crate::auth::duration_ms)]

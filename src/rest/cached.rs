@@ -77,10 +77,14 @@ fn cacheable(req: &Request<Bytes>) -> bool {
 }
 
 /// The client asked to bypass the cache (`Cache-Control: no-store`), and
-/// the operator allows it (CACHE_SKIP_ALLOWED).
+/// the operator allows it (CACHE_SKIP_ALLOWED); or it reads from a point in
+/// the database's history (a D1 bookmark, after its own write elsewhere)
+/// that this instance's cache may not have seen yet.
 fn skipped(req: &Request<Bytes>, settings: &CacheSettings) -> bool {
-    settings.skip_allowed
-        && req.headers().get_all(header::CACHE_CONTROL).iter().any(|v| v.to_str().is_ok_and(|v| v.contains("no-store")))
+    let no_store = || {
+        req.headers().get_all(header::CACHE_CONTROL).iter().any(|v| v.to_str().is_ok_and(|v| v.contains("no-store")))
+    };
+    req.headers().contains_key(crate::db::BOOKMARK_HEADER) || (settings.skip_allowed && no_store())
 }
 
 /// Everything that decides the bytes: the request, the schema and access
