@@ -4,21 +4,41 @@
 use crate::db::{DbResult, Driver, Statement};
 use crate::schema::build::RawSchema;
 
+/// The tables of the database's user (the `m` of `sqlite_master m`): not
+/// SQLite's, libSQL's or the runtime's (`_cf_*` on D1 answer pragmas with
+/// SQLITE_AUTH; `__*` are local emulation's).
+macro_rules! user_tables {
+    () => {
+        r#"m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name NOT LIKE '\_cf\_%' ESCAPE '\' AND m.name NOT LIKE 'libsql\_%' ESCAPE '\' AND m.name NOT LIKE '\_\_%' ESCAPE '\'"#
+    };
+}
+
 /// Columns of every table and view (SQLite), one row per column.
-const SQLITE_COLUMNS: &str = r#"SELECT m.name AS tbl, m.type AS kind, p.cid AS cid, p.name AS col, p.type AS decl, p."notnull" AS not_null, p.dflt_value AS dflt, p.pk AS pk, p.hidden AS hidden, m.sql AS ddl
+const SQLITE_COLUMNS: &str = concat!(
+    r#"SELECT m.name AS tbl, m.type AS kind, p.cid AS cid, p.name AS col, p.type AS decl, p."notnull" AS not_null, p.dflt_value AS dflt, p.pk AS pk, p.hidden AS hidden, m.sql AS ddl
 FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p
-WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name NOT LIKE '\_cf\_%' ESCAPE '\' AND m.name NOT LIKE 'libsql\_%' ESCAPE '\' AND m.name NOT LIKE '\_\_%' ESCAPE '\'
-ORDER BY m.name, p.cid"#;
+WHERE m.type IN ('table', 'view') AND "#,
+    user_tables!(),
+    " ORDER BY m.name, p.cid"
+);
 
 /// Foreign keys of every table (SQLite), one row per column pair.
-const SQLITE_FOREIGN_KEYS: &str = r#"SELECT m.name AS tbl, f.id AS id, f.seq AS seq, f."table" AS ref_table, f."from" AS col, f."to" AS ref_col, f.on_update AS on_update, f.on_delete AS on_delete
+const SQLITE_FOREIGN_KEYS: &str = concat!(
+    r#"SELECT m.name AS tbl, f.id AS id, f.seq AS seq, f."table" AS ref_table, f."from" AS col, f."to" AS ref_col, f.on_update AS on_update, f.on_delete AS on_delete
 FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
-WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq"#;
+WHERE m.type = 'table' AND "#,
+    user_tables!(),
+    " ORDER BY m.name, f.id, f.seq"
+);
 
 /// Columns of unique indexes (SQLite); single-column ones make a field unique.
-const SQLITE_UNIQUE: &str = r#"SELECT m.name AS tbl, il.name AS idx, ii.name AS col
+const SQLITE_UNIQUE: &str = concat!(
+    r#"SELECT m.name AS tbl, il.name AS idx, ii.name AS col
 FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii
-WHERE m.type = 'table' AND il."unique" = 1 ORDER BY m.name, il.name"#;
+WHERE m.type = 'table' AND il."unique" = 1 AND "#,
+    user_tables!(),
+    " ORDER BY m.name, il.name"
+);
 
 /// Reads the raw schema of a SQLite/libSQL database through `driver`.
 pub async fn introspect_sqlite(driver: &dyn Driver) -> DbResult<RawSchema> {
@@ -50,7 +70,11 @@ pub async fn snapshot_sqlite(driver: &dyn Driver) -> DbResult<crate::schema::Sch
 /// The schema's DDL, which changes iff the schema does (tables of SQLite,
 /// libSQL, D1, Cloudflare and local emulation (`__miniflare_do_name`) left
 /// out, as in introspection).
-const FINGERPRINT_SQL: &str = r#"SELECT group_concat(type || ':' || name || ':' || coalesce(sql, ''), ';') FROM (SELECT * FROM sqlite_master WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE '\_cf\_%' ESCAPE '\' AND name NOT LIKE 'libsql\_%' ESCAPE '\' AND name NOT LIKE 'd1\_%' ESCAPE '\' AND name NOT LIKE '\_\_%' ESCAPE '\' ORDER BY name)"#;
+const FINGERPRINT_SQL: &str = concat!(
+    r#"SELECT group_concat(type || ':' || name || ':' || coalesce(sql, ''), ';') FROM (SELECT * FROM sqlite_master m WHERE "#,
+    user_tables!(),
+    r#" AND m.name NOT LIKE 'd1\_%' ESCAPE '\' ORDER BY m.name)"#
+);
 
 /// A short digest of the schema's DDL: equal on every host that holds the
 /// same schema (a file, its D1 import, a Durable Object's copy).
