@@ -127,6 +127,9 @@ pub struct Shared {
     pub responses: crate::cache::ResponseCache,
     /// What this instance last saw of the data versions in the database.
     pub versions: crate::cache::VersionSync,
+    /// Responses shared with the other instances of this place (the edge
+    /// runtime's Cache API), below `responses`.
+    pub shared_tier: Option<Box<dyn crate::cache::SharedTier>>,
     /// Static tokens recently looked up.
     pub static_tokens: crate::auth::StaticTokenCache,
     /// Access tokens already verified.
@@ -160,12 +163,21 @@ impl App {
             plans: Default::default(),
             responses: Default::default(),
             versions: Default::default(),
+            shared_tier: None,
             static_tokens: Default::default(),
             verified_tokens: Default::default(),
             graphql: Default::default(),
             schema_origin: RwLock::new("introspected"),
         };
         App { driver, shared: Arc::new(shared) }
+    }
+
+    /// With `tier` below the memory cache; only while it is being built.
+    pub fn with_shared_tier(mut self, tier: Box<dyn crate::cache::SharedTier>) -> App {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.shared_tier = Some(tier);
+        }
+        self
     }
 
     /// The same instance, talking to the database through `driver`.

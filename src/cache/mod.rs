@@ -5,9 +5,11 @@
 mod plans;
 mod reads;
 mod responses;
+mod shared;
 mod versions;
 
 pub use plans::{PlanCache, PlanKind};
 pub use reads::ReadLog;
 pub use responses::{CacheSettings, CachedResponse, ResponseCache};
-pub use versions::{VersionSync, VersionedTx, TABLE as VERSIONS_TABLE};
+pub use shared::{SharedEntry, SharedTier, EVERYTHING};
+pub use versions::{clear_everywhere, VersionSync, VersionedTx, TABLE as VERSIONS_TABLE};

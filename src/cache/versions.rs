@@ -9,6 +9,7 @@
 //! over the tables whose count moved: that interval bounds how long a write
 //! made elsewhere stays unseen.
 
+use super::shared::EVERYTHING;
 use crate::app::App;
 use crate::db::{DbResult, Rows, Statement, Transaction, Value};
 use crate::schema::SchemaSnapshot;
@@ -91,6 +92,10 @@ impl VersionedTx {
         };
         app.responses.tables_changed(tables.iter().map(String::as_str));
         let rows = committed?;
+        if rows.rows.is_empty() && !tables.is_empty() {
+            // Batched: the new versions are not known here yet.
+            app.versions.written_here(&tables);
+        }
         app.versions.saw(&rows);
         Ok(())
     }
@@ -127,8 +132,16 @@ fn touched(schema: &SchemaSnapshot, written: &[String], deleted_from: &[String])
 /// again.
 #[derive(Default)]
 pub struct VersionSync {
-    seen: Mutex<HashMap<String, i64>>,
+    seen: Mutex<Seen>,
     next_check_ms: AtomicI64,
+}
+
+#[derive(Default)]
+struct Seen {
+    versions: HashMap<String, i64>,
+    /// Tables written here whose new version has not been read back yet:
+    /// no shared entry over them is current.
+    pending: std::collections::HashSet<String>,
 }
 
 impl VersionSync {
@@ -139,23 +152,54 @@ impl VersionSync {
         let settings = &app.config.cache;
         let now = app.host.now_ms();
         let due = self.next_check_ms.load(Ordering::Acquire);
-        if now < due || app.schema().collection(TABLE).is_none() {
+        if now < due {
             return;
         }
         let next = now + settings.version_poll_ms;
         if self.next_check_ms.compare_exchange(due, next, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return; // another request is looking
         }
+        self.read_now(app).await;
+    }
+
+    /// Reads the versions now (through the request's own session, so its
+    /// later reads see at least this state), ends the responses over tables
+    /// that moved, and returns them all.
+    pub async fn read_now(&self, app: &App) -> Option<HashMap<String, i64>> {
+        if app.schema().collection(TABLE).is_none() {
+            return None;
+        }
         match app.driver.query(&Statement::new(READ_SQL)).await {
             Ok(rows) => {
                 let moved = self.saw(&rows);
-                if !moved.is_empty() {
+                if moved.iter().any(|t| t == EVERYTHING) {
+                    app.responses.data_changed();
+                } else if !moved.is_empty() {
                     tracing::debug!(tables = ?moved, "written elsewhere");
                     app.responses.tables_changed(moved.iter().map(String::as_str));
                 }
+                Some(rows.rows.iter().filter_map(version_row).map(|(t, v)| (t.to_string(), v)).collect())
             }
-            Err(e) => tracing::warn!("data versions could not be read: {e}"),
+            Err(e) => {
+                tracing::warn!("data versions could not be read: {e}");
+                None
+            }
         }
+    }
+
+    /// True while every (table, version) of `label` is the version this
+    /// instance knows, and none of those tables was written here since.
+    pub fn current(&self, label: &[(String, i64)]) -> bool {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        label.iter().all(|(t, v)| seen.versions.get(t).copied().unwrap_or(0) == *v && !seen.pending.contains(t))
+    }
+
+    /// A write here whose new versions are not known yet (a batch returns
+    /// none): the tables stay pending until a read shows them moved, which
+    /// happens at the next request.
+    fn written_here(&self, tables: &[String]) {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).pending.extend(tables.iter().cloned());
+        self.next_check_ms.store(0, Ordering::Release);
     }
 
     /// Notes versions read (or returned by a bump); returns the tables whose
@@ -189,6 +233,19 @@ mod tests {
             columns: vec!["collection".into(), "version".into()],
             rows: r.iter().map(|(t, v)| vec![Value::Text(t.to_string()), Value::Integer(*v)]).collect(),
         }
+    }
+
+    #[test]
+    fn a_label_is_current_while_its_versions_are_and_nothing_is_pending() {
+        let sync = VersionSync::default();
+        sync.saw(&rows(&[("a", 2)]));
+        let label = |v: i64| vec![("a".to_string(), v), ("b".to_string(), 0)];
+        assert!(sync.current(&label(2)), "b never written: version 0");
+        assert!(!sync.current(&label(1)));
+        sync.written_here(&["a".to_string()]);
+        assert!(!sync.current(&label(2)), "written here, new version unknown");
+        sync.saw(&rows(&[("a", 3)]));
+        assert!(sync.current(&label(3)));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod buffered;
 mod d1;
 mod durable;
 mod host;
+mod location_cache;
 mod log;
 mod snapshot;
 
@@ -104,7 +105,12 @@ async fn current_app(env: &Env) -> Result<Rc<App>> {
             let kv = env.kv("RECTUS_KV").ok();
             let (schema, origin) = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
             let access = snapshot::access(driver.as_ref(), &schema).await?;
-            let app = App::new(schema, access, driver, Arc::new(host::WorkerHost), config_from(env));
+            let config = config_from(env);
+            let cached = config.cache.enabled;
+            let mut app = App::new(schema, access, driver, Arc::new(host::WorkerHost), config);
+            if cached {
+                app = app.with_shared_tier(Box::new(location_cache::LocationCache));
+            }
             app.set_schema_origin(origin);
             (Rc::new(app), fingerprint)
         }

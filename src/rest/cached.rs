@@ -6,10 +6,11 @@ use super::conditional;
 use super::response::HttpResponse;
 use crate::access::Caller;
 use crate::app::App;
-use crate::cache::{CacheSettings, CachedResponse, ReadLog};
+use crate::cache::{CacheSettings, ReadLog, SharedEntry, EVERYTHING};
 use crate::error::{ApiError, ApiResult};
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, StatusCode};
+use std::collections::HashMap;
 
 /// Routes the request; cacheable reads go through the response cache, and
 /// every successful GET leaves with its `ETag`.
@@ -28,9 +29,22 @@ pub async fn route(app: &App, req: &mut Request<Bytes>) -> ApiResult<HttpRespons
     let skip = skipped(req, settings);
     if !skip {
         if let Some(hit) = app.responses.get(&key, now, settings) {
-            return Ok(with_status(with_headers(replay(&hit), &headers), settings, "HIT"));
+            return Ok(with_status(
+                with_headers(replay(&hit.body, &hit.content_type, &hit.etag), &headers),
+                settings,
+                "HIT",
+            ));
+        }
+        if let Some(hit) = shared_hit(app, &key, now).await {
+            return Ok(with_status(with_headers(hit, &headers), settings, "HIT-SHARED"));
         }
     }
+    // A response for the shared tier is labelled with the versions read
+    // before its data, in the same session: its data is at least as new.
+    let before = match (&app.shared_tier, skip) {
+        (Some(_), false) => app.versions.read_now(app).await,
+        _ => None,
+    };
     // The handler takes the caller from here instead of authenticating
     // again (a session token costs a database read), and its reads note
     // the tables they read in the log.
@@ -42,9 +56,43 @@ pub async fn route(app: &App, req: &mut Request<Bytes>) -> ApiResult<HttpRespons
     let version = app.responses.version();
     let response = conditional::tag(req, super::route(app, req).await?);
     if response.status() == StatusCode::OK && !skip {
-        app.responses.put(key, &response, (version, log.tables()), now, settings);
+        let tables = log.tables();
+        if let (Some(tier), Some(before), false) = (&app.shared_tier, before, tables.is_empty()) {
+            tier.put(&key, shared_entry(&response, &tables, &before), (settings.ttl_ms / 1000).max(1) as u64).await;
+        }
+        app.responses.put(key, &response, (version, tables), now, settings);
     }
     Ok(with_status(with_headers(response, &headers), settings, "MISS"))
+}
+
+/// The shared tier's entry for `key`, when this instance knows every
+/// version on its label to be current; it is kept in memory too.
+async fn shared_hit(app: &App, key: &str, now: i64) -> Option<HttpResponse> {
+    let tier = app.shared_tier.as_ref()?;
+    let version = app.responses.version();
+    let entry = tier.get(key).await?;
+    if !app.versions.current(&entry.label) {
+        return None;
+    }
+    let response = replay(&entry.body, &entry.content_type, &entry.etag);
+    app.responses.put(key.to_string(), &response, (version, entry.tables()), now, &app.config.cache);
+    Some(response)
+}
+
+/// `response` labelled with the versions of the tables it read, and of `*`.
+fn shared_entry(response: &HttpResponse, tables: &[String], versions: &HashMap<String, i64>) -> SharedEntry {
+    let label = tables
+        .iter()
+        .map(String::as_str)
+        .chain([EVERYTHING])
+        .map(|t| (t.to_string(), versions.get(t).copied().unwrap_or(0)))
+        .collect();
+    SharedEntry {
+        body: response.body().clone(),
+        content_type: response.headers().get(header::CONTENT_TYPE).cloned(),
+        etag: response.headers().get(header::ETAG).cloned(),
+        label,
+    }
 }
 
 /// CACHE_STATUS_HEADER, when the operator named one.
@@ -65,6 +113,8 @@ pub async fn clear(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
         return Err(ApiError::forbidden());
     }
     app.responses.clear();
+    // Other instances (and the shared tier) see it at their next look.
+    crate::cache::clear_everywhere(app).await.map_err(crate::items::db_error)?;
     let mut r = HttpResponse::new(Bytes::new());
     *r.status_mut() = StatusCode::OK;
     Ok(r)
@@ -102,9 +152,9 @@ fn key(app: &App, req: &Request<Bytes>, caller: &Caller) -> String {
     )
 }
 
-fn replay(hit: &CachedResponse) -> HttpResponse {
-    let mut r = HttpResponse::new(hit.body.clone());
-    for (name, value) in [(header::CONTENT_TYPE, &hit.content_type), (header::ETAG, &hit.etag)] {
+fn replay(body: &Bytes, content_type: &Option<HeaderValue>, etag: &Option<HeaderValue>) -> HttpResponse {
+    let mut r = HttpResponse::new(body.clone());
+    for (name, value) in [(header::CONTENT_TYPE, content_type), (header::ETAG, etag)] {
         if let Some(v) = value {
             r.headers_mut().insert(name, v.clone());
         }
