@@ -66,8 +66,8 @@ mod tests {
             label: vec![("articles".into(), 3), ("*".into(), 0)],
         };
         let back = SharedEntry::from_blob(&entry.to_blob(), None, None).unwrap();
-        assert_eq!((back.body, back.label), (entry.body, entry.label));
         assert_eq!(entry.tables(), ["articles"]);
+        assert_eq!((back.body, back.label), (entry.body, entry.label));
         assert!(SharedEntry::from_blob(b"no label", None, None).is_none());
     }
 }

@@ -208,20 +208,35 @@ impl VersionSync {
     fn saw(&self, rows: &Rows) -> Vec<String> {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         let mut moved = Vec::new();
-        for row in &rows.rows {
-            let (Some(table), Some(version)) =
-                (row.first().and_then(Value::as_str), row.get(1).and_then(Value::as_i64))
-            else {
-                continue;
-            };
-            let known = seen.entry(table.to_string()).or_insert(0);
+        for (table, version) in rows.rows.iter().filter_map(version_row) {
+            let known = seen.versions.entry(table.to_string()).or_insert(0);
             if version > *known {
                 *known = version;
+                seen.pending.remove(table);
                 moved.push(table.to_string());
             }
         }
         moved
     }
+}
+
+fn version_row(row: &Vec<Value>) -> Option<(&str, i64)> {
+    Some((row.first()?.as_str()?, row.get(1)?.as_i64()?))
+}
+
+/// `POST /utils/cache/clear` reaches every instance: it bumps `*`, which
+/// every shared entry depends on and every instance's next read of the
+/// versions sees.
+pub async fn clear_everywhere(app: &App) -> DbResult<()> {
+    if app.schema().collection(TABLE).is_none() {
+        return Ok(());
+    }
+    let mut tx = app.driver.begin().await?;
+    let bump = Statement::with_params(BUMP_SQL, vec![Value::Text(format!("[\"{EVERYTHING}\"]"))]);
+    tx.execute(&bump).await?;
+    tx.commit().await?;
+    app.versions.written_here(&[EVERYTHING.to_string()]);
+    Ok(())
 }
 
 #[cfg(test)]
