@@ -67,8 +67,13 @@ impl VersionedTx {
     /// Bumps the versions of what was written (and of the tables whose
     /// foreign keys the database updates or deletes by itself), commits, and
     /// ends this instance's responses over them, whether or not it committed.
-    pub async fn commit(mut self, app: &App, schema: &SchemaSnapshot) -> DbResult<()> {
+    pub async fn commit(self, app: &App, schema: &SchemaSnapshot) -> DbResult<()> {
         let tables = touched(schema, &self.written, &self.deleted_from);
+        self.commit_bumping(app, schema, tables).await
+    }
+
+    /// Bumps the versions of `tables` and commits.
+    async fn commit_bumping(mut self, app: &App, schema: &SchemaSnapshot, tables: Vec<String>) -> DbResult<()> {
         let bumped = match tables.is_empty() || schema.collection(TABLE).is_none() {
             true => Ok(Rows::default()),
             false => {
@@ -228,15 +233,8 @@ fn version_row(row: &Vec<Value>) -> Option<(&str, i64)> {
 /// every shared entry depends on and every instance's next read of the
 /// versions sees.
 pub async fn clear_everywhere(app: &App) -> DbResult<()> {
-    if app.schema().collection(TABLE).is_none() {
-        return Ok(());
-    }
-    let mut tx = app.driver.begin().await?;
-    let bump = Statement::with_params(BUMP_SQL, vec![Value::Text(format!("[\"{EVERYTHING}\"]"))]);
-    tx.execute(&bump).await?;
-    tx.commit().await?;
-    app.versions.written_here(&[EVERYTHING.to_string()]);
-    Ok(())
+    let tx = VersionedTx::begin(app).await?;
+    tx.commit_bumping(app, &app.schema(), vec![EVERYTHING.to_string()]).await
 }
 
 #[cfg(test)]
