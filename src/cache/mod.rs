@@ -6,10 +6,12 @@ mod plans;
 mod reads;
 mod responses;
 mod shared;
+mod versioned_tx;
 mod versions;
 
 pub use plans::{PlanCache, PlanKind};
 pub use reads::ReadLog;
 pub use responses::{CacheSettings, CachedResponse, ResponseCache};
 pub use shared::{SharedEntry, SharedTier, EVERYTHING};
-pub use versions::{clear_everywhere, VersionSync, VersionedTx, TABLE as VERSIONS_TABLE};
+pub use versioned_tx::{clear_everywhere, VersionedTx};
+pub use versions::{VersionSync, TABLE as VERSIONS_TABLE};
