@@ -371,25 +371,32 @@ async fn cache(db: &str, settings: &Settings) {
     std::env::set_var("BENCH_POLL", "1");
     let quiet = run(&cached.base, feed);
     let interval = Duration::from_secs_f64(100.0 / quiet.rps.max(1.0));
+    // Writers keep to a schedule (catching up when a write was slow), four
+    // of them, since one PATCH under this load takes longer than the gap.
+    const WRITERS: u32 = 4;
     let with_writes = |path: &'static str, body: serde_json::Value| {
         let stop = Arc::new(AtomicBool::new(false));
-        let writer = {
-            let (stop, base) = (stop.clone(), cached.base.clone());
-            std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::new();
-                let mut writes = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let r = client.patch(format!("{base}{path}")).bearer_auth(ADMIN_TOKEN).json(&body).send();
-                    assert!(r.is_ok_and(|r| r.status().is_success()), "the writer's PATCH");
-                    writes += 1;
-                    std::thread::sleep(interval);
-                }
-                writes
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                let (stop, base, body) = (stop.clone(), cached.base.clone(), body.clone());
+                std::thread::spawn(move || {
+                    let client = reqwest::blocking::Client::new();
+                    let started = Instant::now();
+                    let mut writes = 0u32;
+                    while !stop.load(Ordering::Relaxed) {
+                        let r = client.patch(format!("{base}{path}")).bearer_auth(ADMIN_TOKEN).json(&body).send();
+                        assert!(r.is_ok_and(|r| r.status().is_success()), "the writer's PATCH");
+                        writes += 1;
+                        let due = started + interval * WRITERS * writes;
+                        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                    }
+                    writes as u64
+                })
             })
-        };
+            .collect();
         let busy = run(&cached.base, feed);
         stop.store(true, Ordering::Relaxed);
-        let writes = writer.join().expect("writer");
+        let writes: u64 = writers.into_iter().map(|w| w.join().expect("writer")).sum();
         (busy.rps, 100.0 * writes as f64 / (busy.rps * settings.seconds as f64).max(1.0))
     };
     let (same, same_share) = with_writes("/items/articles/1", serde_json::json!({ "views": 7 }));
@@ -969,6 +976,7 @@ mod edge {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
+        let mut uncached = Vec::new();
         for (warm, kv) in [(false, "an empty KV"), (true, "a warm KV")] {
             let started = Instant::now();
             let mut child = start(&state, port, "--var SECRET:bench-secret --var LOGIN_STALL_TIME:0");
@@ -984,11 +992,26 @@ mod edge {
                 if warm { "read from KV" } else { "introspected, then stored in KV" }
             );
             if warm {
-                scenarios(&base, articles, settings, "D1");
+                uncached = scenarios(&base, articles, settings, "D1", None);
                 auth_costs(&client, &base, settings).await;
             }
             stop_group(&mut child);
         }
+        // The response cache on the worker: memory first, then the location's
+        // Cache API; and the Cache API alone (memory keeps nothing), as an
+        // isolate that never answered these requests sees it.
+        // A feed's hot set, as in the native cache part.
+        std::env::set_var("BENCH_IDS", (1..=100).map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+        for (label, vars) in [
+            ("D1, cache on", "--var CACHE_ENABLED:true"),
+            ("D1, Cache API only", "--var CACHE_ENABLED:true --var RECTUS_CACHE_MAX_MB:0"),
+        ] {
+            let mut child = start(&state, port, &format!("--var SECRET:bench-secret {vars}"));
+            wait_port(port, Instant::now()).await;
+            scenarios(&base, articles, settings, label, Some(&uncached));
+            stop_group(&mut child);
+        }
+        std::env::remove_var("BENCH_IDS");
         // The same data in one Durable Object's SQLite storage.
         let mut child = start(&state, port, "--var RECTUS_BACKEND:durable-object --var RECTUS_IMPORT_TOKEN:bench");
         wait_port(port, Instant::now()).await;
@@ -1001,17 +1024,23 @@ mod edge {
             .await
             .expect("import");
         assert!(r.status().is_success(), "Durable Object import failed: {}", r.status());
-        scenarios(&base, articles, settings, "Durable Object");
+        scenarios(&base, articles, settings, "Durable Object", None);
         stop_group(&mut child);
         let _ = std::fs::remove_dir_all(&state);
     }
 
-    fn scenarios(base: &str, articles: u64, settings: &Settings, backend: &str) {
-        println!("{:<22} {:>24}", "scenario", format!("edge/{backend} req/s p50/p99"));
-        for sc in CMS {
+    /// The cms scenarios on the worker; with `baseline` (req/s of the same
+    /// scenarios, same order) their ratio to it. Returns the req/s.
+    fn scenarios(base: &str, articles: u64, settings: &Settings, backend: &str, baseline: Option<&[f64]>) -> Vec<f64> {
+        println!("{:<22} {:>24} {:>8}", "scenario", format!("edge/{backend} req/s p50/p99"), "ratio");
+        let mut rps = Vec::new();
+        for (i, sc) in CMS.iter().enumerate() {
             let e = wrk(base, sc.url, articles, settings.seconds, settings.connections.min(8), None, Some(ADMIN_TOKEN));
-            println!("{:<22} {:>9.0} {:>6.2}/{:>6.2}ms", sc.name, e.rps, e.p50_ms, e.p99_ms);
+            let ratio = baseline.and_then(|b| b.get(i)).map(|b| format!("{:.0}%", 100.0 * e.rps / b.max(1e-9)));
+            println!("{:<22} {:>9.0} {:>6.2}/{:>6.2}ms {:>8}", sc.name, e.rps, e.p50_ms, e.p99_ms, ratio.unwrap_or_default());
+            rps.push(e.rps);
         }
+        rps
     }
 
     /// Login (argon2id with Directus's parameters, as the worker hashes by
