@@ -1012,6 +1012,12 @@ mod edge {
             stop_group(&mut child);
         }
         std::env::remove_var("BENCH_IDS");
+        // What the local runtime answers at most: a fixed body.
+        let mut child = start(&state, port, "--var SECRET:bench-secret");
+        wait_port(port, Instant::now()).await;
+        let ping = wrk(&base, "/server/ping", 1, settings.seconds, settings.connections.min(8), None, None);
+        println!("fixed body (/server/ping) on the worker: {:.0} req/s, {:.2}/{:.2}ms", ping.rps, ping.p50_ms, ping.p99_ms);
+        stop_group(&mut child);
         // The same data in one Durable Object's SQLite storage.
         let mut child = start(&state, port, "--var RECTUS_BACKEND:durable-object --var RECTUS_IMPORT_TOKEN:bench");
         wait_port(port, Instant::now()).await;
