@@ -1016,7 +1016,10 @@ mod edge {
         let mut child = start(&state, port, "--var SECRET:bench-secret");
         wait_port(port, Instant::now()).await;
         let ping = wrk(&base, "/server/ping", 1, settings.seconds, settings.connections.min(8), None, None);
-        println!("fixed body (/server/ping) on the worker: {:.0} req/s, {:.2}/{:.2}ms", ping.rps, ping.p50_ms, ping.p99_ms);
+        println!(
+            "fixed body (/server/ping) on the worker: {:.0} req/s, {:.2}/{:.2}ms",
+            ping.rps, ping.p50_ms, ping.p99_ms
+        );
         stop_group(&mut child);
         // The same data in one Durable Object's SQLite storage.
         let mut child = start(&state, port, "--var RECTUS_BACKEND:durable-object --var RECTUS_IMPORT_TOKEN:bench");
@@ -1043,7 +1046,14 @@ mod edge {
         for (i, sc) in CMS.iter().enumerate() {
             let e = wrk(base, sc.url, articles, settings.seconds, settings.connections.min(8), None, Some(ADMIN_TOKEN));
             let ratio = baseline.and_then(|b| b.get(i)).map(|b| format!("{:.0}%", 100.0 * e.rps / b.max(1e-9)));
-            println!("{:<22} {:>9.0} {:>6.2}/{:>6.2}ms {:>8}", sc.name, e.rps, e.p50_ms, e.p99_ms, ratio.unwrap_or_default());
+            println!(
+                "{:<22} {:>9.0} {:>6.2}/{:>6.2}ms {:>8}",
+                sc.name,
+                e.rps,
+                e.p50_ms,
+                e.p99_ms,
+                ratio.unwrap_or_default()
+            );
             rps.push(e.rps);
         }
         rps

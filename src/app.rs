@@ -112,6 +112,10 @@ pub struct App {
     /// The database as this request sees it: the instance's driver, or a
     /// request's own (a D1 session that follows the client's bookmark).
     pub driver: Arc<dyn Driver>,
+    /// Responses shared with the other instances of this place (the edge
+    /// runtime's Cache API, reached through the request's context), below
+    /// the instance's memory cache.
+    pub shared_tier: Option<Arc<dyn crate::cache::SharedTier>>,
     shared: Arc<Shared>,
 }
 
@@ -127,9 +131,6 @@ pub struct Shared {
     pub responses: crate::cache::ResponseCache,
     /// What this instance last saw of the data versions in the database.
     pub versions: crate::cache::VersionSync,
-    /// Responses shared with the other instances of this place (the edge
-    /// runtime's Cache API), below `responses`.
-    pub shared_tier: Option<Box<dyn crate::cache::SharedTier>>,
     /// Static tokens recently looked up.
     pub static_tokens: crate::auth::StaticTokenCache,
     /// Access tokens already verified.
@@ -163,26 +164,23 @@ impl App {
             plans: Default::default(),
             responses: Default::default(),
             versions: Default::default(),
-            shared_tier: None,
             static_tokens: Default::default(),
             verified_tokens: Default::default(),
             graphql: Default::default(),
             schema_origin: RwLock::new("introspected"),
         };
-        App { driver, shared: Arc::new(shared) }
-    }
-
-    /// With `tier` below the memory cache; only while it is being built.
-    pub fn with_shared_tier(mut self, tier: Box<dyn crate::cache::SharedTier>) -> App {
-        if let Some(shared) = Arc::get_mut(&mut self.shared) {
-            shared.shared_tier = Some(tier);
-        }
-        self
+        App { driver, shared_tier: None, shared: Arc::new(shared) }
     }
 
     /// The same instance, talking to the database through `driver`.
     pub fn with_driver(&self, driver: Arc<dyn Driver>) -> App {
-        App { driver, shared: self.shared.clone() }
+        App { driver, shared_tier: self.shared_tier.clone(), shared: self.shared.clone() }
+    }
+
+    /// With `tier` below the memory cache.
+    pub fn with_shared_tier(mut self, tier: Arc<dyn crate::cache::SharedTier>) -> App {
+        self.shared_tier = Some(tier);
+        self
     }
 
     /// Re-reads the access tables (after a write to them through the API).

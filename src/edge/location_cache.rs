@@ -9,9 +9,18 @@ use crate::cache::{SharedEntry, SharedTier};
 use crate::db::BoxFuture;
 use http::HeaderValue;
 use sha2::{Digest, Sha256};
-use worker::{Cache, Headers, Response};
+use worker::{Cache, Context, Headers, Response};
 
-pub struct LocationCache;
+pub struct LocationCache {
+    /// The request's context: a put runs after the response is sent.
+    ctx: Context,
+}
+
+impl LocationCache {
+    pub fn new(ctx: Context) -> Self {
+        LocationCache { ctx }
+    }
+}
 
 /// The Cache API's key for a response cache key.
 fn url(key: &str) -> String {
@@ -32,24 +41,24 @@ impl SharedTier for LocationCache {
     }
 
     fn put<'a>(&'a self, key: &'a str, entry: SharedEntry, ttl_s: u64) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            let headers = Headers::new();
-            let mut set = |name: &str, value: &str| {
-                let _ = headers.set(name, value);
-            };
-            set("cache-control", &format!("max-age={ttl_s}"));
-            for (name, value) in [("content-type", &entry.content_type), ("etag", &entry.etag)] {
-                if let Some(v) = value.as_ref().and_then(|v| v.to_str().ok()) {
-                    set(name, v);
+        let headers = Headers::new();
+        let set = |name: &str, value: &str| {
+            let _ = headers.set(name, value);
+        };
+        set("cache-control", &format!("max-age={ttl_s}"));
+        for (name, value) in [("content-type", &entry.content_type), ("etag", &entry.etag)] {
+            if let Some(v) = value.as_ref().and_then(|v| v.to_str().ok()) {
+                set(name, v);
+            }
+        }
+        if let Ok(stored) = Response::from_bytes(entry.to_blob()) {
+            let (url, stored) = (url(key), stored.with_headers(headers));
+            self.ctx.wait_until(async move {
+                if let Err(e) = Cache::default().put(url, stored).await {
+                    tracing::warn!("Cache API put failed: {e}");
                 }
-            }
-            let stored = match Response::from_bytes(entry.to_blob()) {
-                Ok(r) => r.with_headers(headers),
-                Err(_) => return,
-            };
-            if let Err(e) = Cache::default().put(url(key), stored).await {
-                tracing::warn!("Cache API put failed: {e}");
-            }
-        })
+            });
+        }
+        Box::pin(async {})
     }
 }

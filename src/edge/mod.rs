@@ -33,7 +33,7 @@ thread_local! {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     log::init();
     // RECTUS_BACKEND=durable-object: the database lives in one Durable Object
     // (its SQLite storage), which serves every request.
@@ -43,14 +43,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
     let app = current_app(&env).await?;
     let request = to_http(req).await?;
-    from_http(in_d1_session(&app, &env, request).await?)
+    from_http(in_d1_session(&app, &env, ctx, request).await?)
 }
 
 /// Handles the request in a D1 session that starts at the client's
 /// bookmark (reads see at least what the client saw or wrote) or, without
 /// one, anywhere (the nearest replica); the session's bookmark goes back
 /// to the client in the same header.
-async fn in_d1_session(app: &App, env: &Env, request: http::Request<Bytes>) -> Result<http::Response<Bytes>> {
+async fn in_d1_session(
+    app: &App,
+    env: &Env,
+    ctx: Context,
+    request: http::Request<Bytes>,
+) -> Result<http::Response<Bytes>> {
     let sent = request.headers().get(crate::db::BOOKMARK_HEADER).map(|v| v.to_str().unwrap_or("").to_string());
     if let Some(b) = sent.as_deref().filter(|b| !d1::is_bookmark(b)) {
         let e = crate::error::ApiError::new(
@@ -66,7 +71,11 @@ async fn in_d1_session(app: &App, env: &Env, request: http::Request<Bytes>) -> R
             return Ok(crate::rest::handle(app, request).await);
         }
     };
-    let app = app.with_driver(Arc::new(d1::session_driver(session.clone())));
+    let mut app = app.with_driver(Arc::new(d1::session_driver(session.clone())));
+    if app.config.cache.enabled {
+        // The location's Cache API, filled after the response is sent.
+        app = app.with_shared_tier(Arc::new(location_cache::LocationCache::new(ctx)));
+    }
     let mut response = crate::rest::handle(&app, request).await;
     if let Ok(Some(bookmark)) = session.get_bookmark() {
         if let Ok(value) = http::HeaderValue::from_str(&bookmark) {
@@ -105,12 +114,7 @@ async fn current_app(env: &Env) -> Result<Rc<App>> {
             let kv = env.kv("RECTUS_KV").ok();
             let (schema, origin) = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;
             let access = snapshot::access(driver.as_ref(), &schema).await?;
-            let config = config_from(env);
-            let cached = config.cache.enabled;
-            let mut app = App::new(schema, access, driver, Arc::new(host::WorkerHost), config);
-            if cached {
-                app = app.with_shared_tier(Box::new(location_cache::LocationCache));
-            }
+            let app = App::new(schema, access, driver, Arc::new(host::WorkerHost), config_from(env));
             app.set_schema_origin(origin);
             (Rc::new(app), fingerprint)
         }
