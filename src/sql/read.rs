@@ -321,7 +321,9 @@ impl<'a> ReadCtx<'a> {
                     let child = fctx.table_scope(b, related.coll, &a, &related.path)?;
                     let obj = self.object(b, related, &child)?;
                     let inner = self.children(b, scope, field, &child, query, &obj, &related.field_names())?;
-                    format!("(SELECT json_group_array(json({CHILD_COLUMN})) FROM ({inner}))")
+                    // Aliased, as Postgres and MySQL require of a derived table.
+                    let rows = b.alias();
+                    format!("(SELECT json_group_array(json({CHILD_COLUMN})) FROM ({inner}) AS {rows})")
                 }
                 EntryKind::OneToManyKeys { field, related, query } => {
                     let a = b.alias();
@@ -329,7 +331,8 @@ impl<'a> ReadCtx<'a> {
                     let child = fctx.table_scope(b, related, &a, &path)?;
                     let pk = child.raw_column(&related.primary_key);
                     let inner = self.children(b, scope, field, &child, query, &pk, &[])?;
-                    format!("(SELECT json_group_array({CHILD_COLUMN}) FROM ({inner}))")
+                    let rows = b.alias();
+                    format!("(SELECT json_group_array({CHILD_COLUMN}) FROM ({inner}) AS {rows})")
                 }
             };
             pairs.push((key.as_str(), value));

@@ -86,7 +86,10 @@ pub fn all_covered(covered: &Statement, n: usize) -> Statement {
     let mut params = covered.params.clone();
     params.push(Value::Integer(n as i64));
     let count = params.len();
-    Statement::with_params(format!("SELECT 1 WHERE (SELECT count(*) FROM ({})) = ?{count}", covered.sql), params)
+    Statement::with_params(
+        format!("SELECT 1 WHERE (SELECT count(*) FROM ({}) AS covered) = ?{count}", covered.sql),
+        params,
+    )
 }
 
 /// The largest key of `coll` (0 when empty), to assign new integer keys.
