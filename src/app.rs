@@ -183,6 +183,19 @@ impl App {
         self
     }
 
+    /// The read compiler's context for a request of `caller`.
+    pub fn read_ctx<'a>(&self, schema: &'a SchemaSnapshot, caller: &'a Caller) -> crate::sql::ReadCtx<'a> {
+        crate::sql::ReadCtx {
+            dialect: crate::sql::dialect::of(self.driver.dialect()),
+            schema,
+            grants: caller.grants.as_deref(),
+            default_limit: self.config.default_limit,
+            max_limit: self.config.max_limit,
+            max_relational_depth: self.config.max_relational_depth,
+            graphql_scalars: false,
+        }
+    }
+
     /// Re-reads the access tables (after a write to them through the API).
     pub async fn reload_access(&self) -> crate::db::DbResult<()> {
         let schema = self.schema();
@@ -222,18 +235,6 @@ impl Shared {
     pub fn set_access(&self, access: AccessSnapshot) {
         write(&self.access, access);
         self.static_tokens.clear();
-    }
-
-    /// The read compiler's context for a request of `caller`.
-    pub fn read_ctx<'a>(&self, schema: &'a SchemaSnapshot, caller: &'a Caller) -> crate::sql::ReadCtx<'a> {
-        crate::sql::ReadCtx {
-            schema,
-            grants: caller.grants.as_deref(),
-            default_limit: self.config.default_limit,
-            max_limit: self.config.max_limit,
-            max_relational_depth: self.config.max_relational_depth,
-            graphql_scalars: false,
-        }
     }
 }
 

@@ -115,6 +115,7 @@ const RULES: &[&str] = &[
 
 fn ctx<'a>(schema: &'a SchemaSnapshot, caller: &'a Caller) -> ReadCtx<'a> {
     ReadCtx {
+        dialect: &rectus::sql::dialect::Sqlite,
         schema,
         grants: caller.grants.as_deref(),
         default_limit: 100,

@@ -21,6 +21,8 @@ use serde_json::{Map, Value as Json};
 /// One transaction's worth of writes.
 struct Writer<'a> {
     tx: VersionedTx,
+    /// The database the statements are for.
+    dialect: &'static dyn crate::sql::dialect::Dialect,
     schema: &'a SchemaSnapshot,
     host: &'a dyn Host,
     caller: &'a Caller,
@@ -52,6 +54,7 @@ async fn in_transaction<'a, T: crate::db::MaybeSend + 'a>(
     let tx = VersionedTx::begin(app).await.map_err(db_error)?;
     let mut w = Writer {
         tx,
+        dialect: crate::sql::dialect::of(app.driver.dialect()),
         schema,
         host: app.host.as_ref(),
         caller,
@@ -222,13 +225,13 @@ pub async fn delete_keys<'a>(
             match w.grant(coll, Action::Delete)? {
                 Some(grant) => w.check_items(coll, grant, Action::Delete, keys, &[]).await?,
                 None => {
-                    let found = w.tx.query(&stmt::existing_keys(coll, keys)).await.map_err(db_error)?;
+                    let found = w.tx.query(&stmt::existing_keys(w.dialect, coll, keys)).await.map_err(db_error)?;
                     if found.rows.len() < dedup_count(keys) {
                         return Err(ApiError::forbidden());
                     }
                 }
             }
-            w.tx.execute(&stmt::delete(coll, keys)).await.map_err(db_error)?;
+            w.tx.execute(&stmt::delete(w.dialect, coll, keys)).await.map_err(db_error)?;
             Ok(())
         })
     })
@@ -305,7 +308,7 @@ impl<'a> Writer<'a> {
         keys: &[Value],
         fields: &[&str],
     ) -> ApiResult<()> {
-        let mut b = SqlBuilder::for_request(&self.vars);
+        let mut b = SqlBuilder::for_request(self.dialect, &self.vars);
         let fctx = FilterCtx { schema: self.schema, grants: None };
         let predicate = fctx.grant_predicate(&mut b, grant, coll, "t")?;
         let covered = stmt::covered_keys(b, coll, keys, predicate);
@@ -452,7 +455,7 @@ impl<'a> Writer<'a> {
     /// A created item must satisfy the rules of the create grant: checked
     /// after the insert, inside the same transaction (or atomic batch).
     async fn guard_rule(&mut self, coll: &'a Collection, grant: &'a CollectionGrant, key: &Value) -> ApiResult<()> {
-        let mut b = SqlBuilder::for_request(&self.vars);
+        let mut b = SqlBuilder::for_request(self.dialect, &self.vars);
         let fctx = FilterCtx { schema: self.schema, grants: None };
         let Some(predicate) = fctx.grant_predicate(&mut b, grant, coll, "t")? else {
             return Ok(());
@@ -482,7 +485,11 @@ impl<'a> Writer<'a> {
     }
 
     async fn exists(&mut self, coll: &Collection, key: &Value) -> ApiResult<bool> {
-        let rows = self.tx.query(&stmt::existing_keys(coll, std::slice::from_ref(key))).await.map_err(db_error)?;
+        let rows = self
+            .tx
+            .query(&stmt::existing_keys(self.dialect, coll, std::slice::from_ref(key)))
+            .await
+            .map_err(db_error)?;
         Ok(!rows.rows.is_empty())
     }
 
@@ -500,7 +507,7 @@ impl<'a> Writer<'a> {
                 columns.push((pk, k.clone()));
             }
         }
-        let insert = stmt::insert(coll, &columns);
+        let insert = stmt::insert(self.dialect, coll, &columns);
         if self.batched {
             self.tx.execute(&insert).await.map_err(db_error)?;
             return key.ok_or_else(|| {
@@ -536,7 +543,7 @@ impl<'a> Writer<'a> {
                 return Ok(());
             }
         }
-        let changed = self.tx.execute(&stmt::update(coll, key, columns)).await.map_err(db_error)?;
+        let changed = self.tx.execute(&stmt::update(self.dialect, coll, key, columns)).await.map_err(db_error)?;
         if changed == 0 && !self.batched {
             return Err(ApiError::forbidden());
         }
@@ -633,7 +640,7 @@ impl<'a> Writer<'a> {
     }
 
     async fn child_keys(&mut self, child: &Collection, fk: &str, parent_key: &Value) -> ApiResult<Vec<Value>> {
-        let rows = self.tx.query(&stmt::child_keys(child, fk, parent_key)).await.map_err(db_error)?;
+        let rows = self.tx.query(&stmt::child_keys(self.dialect, child, fk, parent_key)).await.map_err(db_error)?;
         Ok(rows.rows.into_iter().filter_map(|r| r.into_iter().next()).collect())
     }
 
@@ -662,8 +669,8 @@ impl<'a> Writer<'a> {
             self.check_items(child, grant, needed, keys, &fields).await?;
         }
         let s = match action {
-            DeselectAction::Nullify => stmt::nullify_children(child, fk, parent_key, keys),
-            DeselectAction::Delete => stmt::delete_children(child, fk, parent_key, keys),
+            DeselectAction::Nullify => stmt::nullify_children(self.dialect, child, fk, parent_key, keys),
+            DeselectAction::Delete => stmt::delete_children(self.dialect, child, fk, parent_key, keys),
         };
         self.tx.execute(&s).await.map_err(db_error)?;
         Ok(())

@@ -1,7 +1,7 @@
 //! `aggregate` + `groupBy` compiled to one statement returning the rows'
 //! JSON: `[{"status": "draft", "count": 12, "sum": {"price": 3.5}}]`.
 
-use super::builder::{column, ident, literal, Compiled, SqlBuilder};
+use super::builder::{column, ident, Compiled, SqlBuilder};
 use super::functions::output_name;
 use super::read::{path_expr, where_clause, ReadCtx, DATA_COLUMN};
 use super::scope::Scope;
@@ -10,7 +10,7 @@ use crate::query::{AggregateFunc, Query};
 use crate::schema::Collection;
 
 pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query) -> ApiResult<Compiled> {
-    let mut b = SqlBuilder::new();
+    let mut b = SqlBuilder::new(ctx.dialect);
     let alias = b.alias();
     // Grouped and aggregated fields must be readable, and read as the
     // caller sees them (NULL where their rules do not hold).
@@ -25,7 +25,7 @@ pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query
         let expr = path_expr(&fctx, &mut b, &scope, path)?;
         inner_cols.push(format!("{expr} AS g{i}"));
         group_refs.push(format!("g{i}"));
-        out_pairs.push(format!("{}, {}", literal(&output_name(path)), column("r", &format!("g{i}"))));
+        out_pairs.push((output_name(path), column("r", &format!("g{i}"))));
     }
 
     // Aggregates of one function share one output object: {"sum": {"a": 1, "b": 2}}.
@@ -42,16 +42,15 @@ pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query
             // `count=*` and countAll are plain numbers.
             [(f, i)] if f == "*" => column("r", &format!("a{i}")),
             _ => {
-                let inner = fields
+                let inner: Vec<(&str, String)> = fields
                     .iter()
                     .filter(|(f, _)| f != "*")
-                    .map(|(f, i)| format!("{}, {}", literal(f), column("r", &format!("a{i}"))))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!("json_object({inner})")
+                    .map(|(f, i)| (f.as_str(), column("r", &format!("a{i}"))))
+                    .collect();
+                b.dialect().json_object(&inner)
             }
         };
-        out_pairs.push(format!("{}, {value}", literal(func.name())));
+        out_pairs.push((func.name().to_string(), value));
     }
     if inner_cols.is_empty() {
         return Err(ApiError::invalid_query("Aggregate needs at least one function"));
@@ -68,8 +67,10 @@ pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query
         ident(&coll.name),
         where_clause(&conditions)
     );
+    let d = b.dialect();
+    let pairs: Vec<(&str, String)> = out_pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     let sql =
-        format!("SELECT json_group_array(json_object({})) AS {DATA_COLUMN} FROM ({inner}) AS r", out_pairs.join(", "));
+        format!("SELECT {} AS {DATA_COLUMN} FROM ({inner}) AS r", d.json_array_agg(&d.json_object(&pairs), false));
     Ok(b.finish(sql))
 }
 

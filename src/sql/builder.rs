@@ -2,12 +2,15 @@
 //! and fresh table aliases. Numbered placeholders (`?1`) let fragments be
 //! built in any order and a value be referenced twice.
 
+use super::dialect::Dialect;
 use super::vars::{RequestVars, Slot};
 use crate::db::{Statement, Value};
 
-/// Accumulates parameters and hands out aliases while fragments are built.
-#[derive(Debug, Default)]
+/// Accumulates parameters and hands out aliases while fragments are built,
+/// in the SQL of one database.
+#[derive(Debug)]
 pub struct SqlBuilder {
+    dialect: &'static dyn Dialect,
     params: Vec<Value>,
     next_alias: usize,
     /// Parameters a request fills in (`$CURRENT_USER`, `$NOW`, ...).
@@ -38,13 +41,18 @@ impl Compiled {
 
 impl SqlBuilder {
     /// A builder for a plan that many requests share.
-    pub fn new() -> Self {
-        SqlBuilder::default()
+    pub fn new(dialect: &'static dyn Dialect) -> Self {
+        SqlBuilder { dialect, params: Vec::new(), next_alias: 0, slots: Vec::new(), vars: None }
     }
 
     /// A builder for one request's statement: variables are bound as values.
-    pub fn for_request(vars: &RequestVars) -> Self {
-        SqlBuilder { vars: Some(vars.clone()), ..SqlBuilder::default() }
+    pub fn for_request(dialect: &'static dyn Dialect, vars: &RequestVars) -> Self {
+        SqlBuilder { vars: Some(vars.clone()), ..SqlBuilder::new(dialect) }
+    }
+
+    /// The database the SQL is for.
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        self.dialect
     }
 
     /// A request variable's placeholder.
@@ -184,7 +192,7 @@ mod tests {
 
     #[test]
     fn parameters_left_out_of_the_sql_are_dropped() {
-        let mut b = SqlBuilder::new();
+        let mut b = SqlBuilder::new(&crate::sql::dialect::Sqlite);
         let a = b.param(1i64);
         let _unused = b.param(2i64);
         let user = b.slot(Slot::User);
@@ -198,7 +206,7 @@ mod tests {
 
     #[test]
     fn packs_many_parameters_into_one() {
-        let mut b = SqlBuilder::new();
+        let mut b = SqlBuilder::new(&crate::sql::dialect::Sqlite);
         let placeholders: Vec<String> = (0..150).map(|i| b.param(i as i64)).collect();
         let stmt = b.finish(format!("SELECT '?7' AS \"?8\", {}", placeholders.join(" + "))).statement;
         let stmt = fit_param_limit(&stmt, 100).into_owned();
@@ -209,7 +217,7 @@ mod tests {
 
     #[test]
     fn leaves_small_statements_alone() {
-        let mut b = SqlBuilder::new();
+        let mut b = SqlBuilder::new(&crate::sql::dialect::Sqlite);
         let p = b.param("x");
         assert_eq!(
             b.finish(format!("SELECT {p}")).statement,

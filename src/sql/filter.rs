@@ -3,6 +3,7 @@
 //! collection's item rules, and dynamic variables become request slots.
 
 use super::builder::{column, ident, SqlBuilder};
+use super::dialect::TextMatch;
 use super::functions::{call_sql, parse_call};
 use super::scope::{forbidden_collection, Rules, Scope};
 use super::values::{filter_value, function_value, numeric, text};
@@ -233,7 +234,7 @@ impl<'a> FilterCtx<'a> {
                 // One JSON parameter however long the list: the edge allows 100.
                 let typed = items.iter().map(|i| operand.list_item(i)).collect::<ApiResult<Vec<_>>>()?;
                 let p = b.param(Json::Array(typed).to_string());
-                format!("{expr} {}IN (SELECT value FROM json_each({p}))", if op == Nin { "NOT " } else { "" })
+                format!("{expr} {}IN ({})", if op == Nin { "NOT " } else { "" }, b.dialect().json_list(&p))
             }
             Between | Nbetween => {
                 let items = list(value);
@@ -247,25 +248,15 @@ impl<'a> FilterCtx<'a> {
             Nnull => format!("{expr} IS NOT NULL"),
             Empty => format!("({expr} IS NULL OR {expr} = '')"),
             Nempty => format!("({expr} IS NOT NULL AND {expr} <> '')"),
-            // instr() rather than LIKE: exact substrings (no % or _ wildcards),
-            // case-sensitive like Directus on Postgres, and no pattern length limit.
             Contains | Ncontains | Icontains | Nicontains => {
                 let p = b.param(text(value));
-                let hit = if matches!(op, Icontains | Nicontains) {
-                    format!("instr(lower({expr}), lower({p})) > 0")
-                } else {
-                    format!("instr({expr}, {p}) > 0")
-                };
+                let hit = b.dialect().text_match(TextMatch::Contains, matches!(op, Icontains | Nicontains), &expr, &p);
                 negate_if(hit, matches!(op, Ncontains | Nicontains))
             }
             StartsWith | NstartsWith | IstartsWith | NistartsWith => {
                 let p = b.param(text(value));
                 let ci = matches!(op, IstartsWith | NistartsWith);
-                let hit = if ci {
-                    format!("lower(substr({expr}, 1, length({p}))) = lower({p})")
-                } else {
-                    format!("substr({expr}, 1, length({p})) = {p}")
-                };
+                let hit = b.dialect().text_match(TextMatch::StartsWith, ci, &expr, &p);
                 negate_if(hit, matches!(op, NstartsWith | NistartsWith))
             }
             EndsWith | NendsWith | IendsWith | NiendsWith => {
@@ -275,16 +266,14 @@ impl<'a> FilterCtx<'a> {
                     format!("{expr} IS NOT NULL")
                 } else {
                     let p = b.param(s);
-                    if ci {
-                        format!("lower(substr({expr}, -length({p}))) = lower({p})")
-                    } else {
-                        format!("substr({expr}, -length({p})) = {p}")
-                    }
+                    b.dialect().text_match(TextMatch::EndsWith, ci, &expr, &p)
                 };
                 negate_if(hit, matches!(op, NendsWith | NiendsWith))
             }
-            Ieq => format!("lower({expr}) = lower({})", b.param(text(value))),
-            Nieq => format!("lower({expr}) <> lower({})", b.param(text(value))),
+            Ieq | Nieq => {
+                let (d, p) = (b.dialect(), b.param(text(value)));
+                format!("{} {} {}", d.lower(&expr), if op == Ieq { "=" } else { "<>" }, d.lower(&p))
+            }
         })
     }
 
@@ -344,7 +333,10 @@ impl<'a> FilterCtx<'a> {
         let mut parts = Vec::new();
         for var in &vars {
             parts.push(match (var.slot, var.path) {
-                (Slot::Roles | Slot::Policies, None) => format!("SELECT value FROM json_each({})", b.slot(var.slot)),
+                (Slot::Roles | Slot::Policies, None) => {
+                    let p = b.slot(var.slot);
+                    b.dialect().json_list(&p)
+                }
                 (Slot::User | Slot::Role, None) => format!("SELECT {}", b.slot(var.slot)),
                 (Slot::User | Slot::Role, Some(path)) => format!("SELECT {}", self.variable_path(b, var, path)?),
                 (slot, Some(path)) => self.variable_list_path(b, slot, path)?,
@@ -354,7 +346,8 @@ impl<'a> FilterCtx<'a> {
         let literals: Vec<Json> =
             items.into_iter().filter(|i| i.as_str().is_none_or(|s| variable(s).is_none())).collect();
         if !literals.is_empty() {
-            parts.push(format!("SELECT value FROM json_each({})", b.param(Json::Array(literals).to_string())));
+            let p = b.param(Json::Array(literals).to_string());
+            parts.push(b.dialect().json_list(&p));
         }
         Ok(Some(parts.join(" UNION ALL ")))
     }
@@ -364,7 +357,7 @@ impl<'a> FilterCtx<'a> {
         let table = if slot == Slot::Roles { "directus_roles" } else { "directus_policies" };
         let (value, key) = self.system_row_value(b, table, path)?;
         let ids = b.slot(slot);
-        Ok(format!("SELECT {value} WHERE {key} IN (SELECT value FROM json_each({ids}))"))
+        Ok(format!("SELECT {value} WHERE {key} IN ({})", b.dialect().json_list(&ids)))
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod aggregate;
 pub mod builder;
+pub mod dialect;
 pub mod filter;
 pub mod functions;
 pub mod read;

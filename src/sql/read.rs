@@ -6,7 +6,8 @@
 //! rules limit its rows, and a field granted under some rules only reads as
 //! NULL where none of them holds.
 
-use super::builder::{column, ident, literal, Compiled, SqlBuilder};
+use super::builder::{column, ident, Compiled, SqlBuilder};
+use super::dialect::{Dialect, TextMatch};
 use super::filter::FilterCtx;
 use super::functions::{call_sql, parse_call};
 use super::scope::{Rules, Scope};
@@ -21,6 +22,8 @@ use crate::schema::{Collection, Field, FieldRelation, FieldType, SchemaSnapshot}
 /// Limits and context shared by all reads.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadCtx<'a> {
+    /// The database the statements are for.
+    pub dialect: &'static dyn Dialect,
     pub schema: &'a SchemaSnapshot,
     /// The caller's grants; `None` reads everything (admin).
     pub grants: Option<&'a PolicyGrants>,
@@ -101,7 +104,7 @@ impl<'a> ReadCtx<'a> {
     /// (a `{query}` batch write), as rows.
     pub fn list_keys(&self, coll: &'a Collection, query: &Query) -> ApiResult<Compiled> {
         check_relational_depth(query, self.max_relational_depth)?;
-        let mut b = SqlBuilder::new();
+        let mut b = SqlBuilder::new(self.dialect);
         let alias = b.alias();
         let scope = self.fctx().table_scope(&mut b, coll, &alias, "")?;
         let mut conditions = self.conditions(&mut b, &scope, query)?;
@@ -144,7 +147,7 @@ impl<'a> ReadCtx<'a> {
     }
 
     fn rows(&self, coll: &'a Collection, query: &Query, key: Option<Value>, shape: Shape) -> ApiResult<Plan> {
-        let mut b = SqlBuilder::new();
+        let mut b = SqlBuilder::new(self.dialect);
         let selection = select(self.reader(), coll, query)?;
         let alias = b.alias();
         // The inner select reads the table itself: its filter, search and
@@ -186,7 +189,7 @@ impl<'a> ReadCtx<'a> {
             format!("SELECT {} FROM {} AS {alias}{where_sql}{order}{limit}", columns.join(", "), ident(&coll.name));
         let object = self.object(&mut b, &selection, &outer)?;
         let data = match shape {
-            Shape::List => format!("json_group_array({object})"),
+            Shape::List => b.dialect().json_array_agg(&object, false),
             Shape::One | Shape::First => object,
         };
         let mut sql = format!("SELECT {data} AS {DATA_COLUMN}");
@@ -323,7 +326,7 @@ impl<'a> ReadCtx<'a> {
                     let inner = self.children(b, scope, field, &child, query, &obj, &related.field_names())?;
                     // Aliased, as Postgres and MySQL require of a derived table.
                     let rows = b.alias();
-                    format!("(SELECT json_group_array(json({CHILD_COLUMN})) FROM ({inner}) AS {rows})")
+                    format!("(SELECT {} FROM ({inner}) AS {rows})", b.dialect().json_array_agg(CHILD_COLUMN, true))
                 }
                 EntryKind::OneToManyKeys { field, related, query } => {
                     let a = b.alias();
@@ -332,12 +335,12 @@ impl<'a> ReadCtx<'a> {
                     let pk = child.raw_column(&related.primary_key);
                     let inner = self.children(b, scope, field, &child, query, &pk, &[])?;
                     let rows = b.alias();
-                    format!("(SELECT json_group_array({CHILD_COLUMN}) FROM ({inner}) AS {rows})")
+                    format!("(SELECT {} FROM ({inner}) AS {rows})", b.dialect().json_array_agg(CHILD_COLUMN, false))
                 }
             };
             pairs.push((key.as_str(), value));
         }
-        Ok(json_object_chained(&pairs))
+        Ok(b.dialect().json_object(&pairs))
     }
 
     /// The SELECT of `value` (as CHILD_COLUMN) for each child of an o2m
@@ -382,26 +385,6 @@ impl<'a> ReadCtx<'a> {
 
 /// The column of a one-to-many sub-select holding each child's value.
 const CHILD_COLUMN: &str = "child";
-
-/// Most key/value pairs per JSON function call: D1 allows 32 arguments.
-const PAIRS_PER_CALL: usize = 15;
-
-/// `json_object(k, v, ...)` for any number of pairs: past the first 15 they
-/// are appended with chained `json_insert` calls, which (unlike `json_patch`)
-/// keeps null values, so no call passes D1's 32-argument limit.
-fn json_object_chained(pairs: &[(&str, String)]) -> String {
-    let mut chunks = pairs.chunks(PAIRS_PER_CALL);
-    let first = chunks.next().unwrap_or(&[]);
-    let mut sql = format!(
-        "json_object({})",
-        first.iter().map(|(k, v)| format!("{}, {v}", literal(k))).collect::<Vec<_>>().join(", ")
-    );
-    for chunk in chunks {
-        let more = chunk.iter().map(|(k, v)| format!("{}, {v}", literal(&format!("$.\"{k}\""))));
-        sql = format!("json_insert({sql}, {})", more.collect::<Vec<_>>().join(", "));
-    }
-    sql
-}
 
 pub(super) fn where_clause(conditions: &[String]) -> String {
     if conditions.is_empty() {
@@ -452,7 +435,7 @@ fn search_sql(b: &mut SqlBuilder, scope: &Scope, term: &str) -> String {
     for f in coll.columns().filter(|f| scope.field(&f.name).is_ok()) {
         let e = scope.column_expr(&f.name);
         match f.field_type {
-            t if t.is_textual() => parts.push(format!("instr(lower({e}), lower({p})) > 0")),
+            t if t.is_textual() => parts.push(b.dialect().text_match(TextMatch::Contains, true, &e, &p)),
             t if t.is_numeric() && number.is_some() => parts.push(format!("{e} = {p}")),
             FieldType::Uuid if is_uuid => parts.push(format!("{e} = {p}")),
             _ => {}

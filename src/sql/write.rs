@@ -2,6 +2,7 @@
 //! values to what a column stores.
 
 use super::builder::{ident, SqlBuilder};
+use super::dialect::Dialect;
 use super::values::{boolean, numeric, text};
 use crate::db::{Statement, Value};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -9,8 +10,8 @@ use crate::schema::{Collection, Field, FieldType};
 use serde_json::Value as Json;
 
 /// `INSERT ... RETURNING pk`. With no columns, the row gets its defaults.
-pub fn insert(coll: &Collection, values: &[(&Field, Value)]) -> Statement {
-    let mut b = SqlBuilder::new();
+pub fn insert(d: &'static dyn Dialect, coll: &Collection, values: &[(&Field, Value)]) -> Statement {
+    let mut b = SqlBuilder::new(d);
     let pk = ident(&coll.primary_key);
     if values.is_empty() {
         return b.finish(format!("INSERT INTO {} DEFAULT VALUES RETURNING {pk}", ident(&coll.name))).statement;
@@ -27,8 +28,8 @@ pub fn insert(coll: &Collection, values: &[(&Field, Value)]) -> Statement {
 }
 
 /// `UPDATE ... WHERE pk = ?`; callers check the changed-row count.
-pub fn update(coll: &Collection, key: &Value, values: &[(&Field, Value)]) -> Statement {
-    let mut b = SqlBuilder::new();
+pub fn update(d: &'static dyn Dialect, coll: &Collection, key: &Value, values: &[(&Field, Value)]) -> Statement {
+    let mut b = SqlBuilder::new(d);
     let sets: Vec<String> =
         values.iter().map(|(f, v)| format!("{} = {}", ident(&f.name), stored(f, b.param(v.clone())))).collect();
     let k = b.param(key.clone());
@@ -48,24 +49,19 @@ fn stored(f: &Field, placeholder: String) -> String {
 }
 
 /// `DELETE ... WHERE pk IN (keys)` (one JSON parameter for any number of keys).
-pub fn delete(coll: &Collection, keys: &[Value]) -> Statement {
-    let mut b = SqlBuilder::new();
+pub fn delete(d: &'static dyn Dialect, coll: &Collection, keys: &[Value]) -> Statement {
+    let mut b = SqlBuilder::new(d);
     let p = b.param(keys_json(keys));
-    b.finish(format!(
-        "DELETE FROM {} WHERE {} IN (SELECT value FROM json_each({p}))",
-        ident(&coll.name),
-        ident(&coll.primary_key)
-    ))
-    .statement
+    b.finish(format!("DELETE FROM {} WHERE {} IN ({})", ident(&coll.name), ident(&coll.primary_key), d.json_list(&p)))
+        .statement
 }
 
 /// Keys that exist among `keys`.
-pub fn existing_keys(coll: &Collection, keys: &[Value]) -> Statement {
-    let mut b = SqlBuilder::new();
+pub fn existing_keys(d: &'static dyn Dialect, coll: &Collection, keys: &[Value]) -> Statement {
+    let mut b = SqlBuilder::new(d);
     let p = b.param(keys_json(keys));
     let pk = ident(&coll.primary_key);
-    b.finish(format!("SELECT {pk} FROM {} WHERE {pk} IN (SELECT value FROM json_each({p}))", ident(&coll.name)))
-        .statement
+    b.finish(format!("SELECT {pk} FROM {} WHERE {pk} IN ({})", ident(&coll.name), d.json_list(&p))).statement
 }
 
 /// Keys among `keys` whose items the grant covers (`predicate` on the row
@@ -74,11 +70,8 @@ pub fn covered_keys(mut b: SqlBuilder, coll: &Collection, keys: &[Value], predic
     let p = b.param(keys_json(keys));
     let pk = ident(&coll.primary_key);
     let rule = predicate.map(|r| format!(" AND {r}")).unwrap_or_default();
-    b.finish(format!(
-        "SELECT t.{pk} FROM {} AS t WHERE t.{pk} IN (SELECT value FROM json_each({p})){rule}",
-        ident(&coll.name)
-    ))
-    .statement
+    let list = b.dialect().json_list(&p);
+    b.finish(format!("SELECT t.{pk} FROM {} AS t WHERE t.{pk} IN ({}){rule}", ident(&coll.name), list)).statement
 }
 
 /// A row when `covered` (a `covered_keys` statement) finds all `n` keys.
@@ -99,35 +92,49 @@ pub fn max_key(coll: &Collection) -> Statement {
 }
 
 /// Keys of the children of `parent` through the foreign key `fk`.
-pub fn child_keys(child: &Collection, fk: &str, parent: &Value) -> Statement {
-    let mut b = SqlBuilder::new();
+pub fn child_keys(d: &'static dyn Dialect, child: &Collection, fk: &str, parent: &Value) -> Statement {
+    let mut b = SqlBuilder::new(d);
     let p = b.param(parent.clone());
     b.finish(format!("SELECT {} FROM {} WHERE {} = {p}", ident(&child.primary_key), ident(&child.name), ident(fk)))
         .statement
 }
 
 /// Detaches children (`fk = NULL`) among `keys` that belong to `parent`.
-pub fn nullify_children(child: &Collection, fk: &str, parent: &Value, keys: &[Value]) -> Statement {
-    let mut b = SqlBuilder::new();
+pub fn nullify_children(
+    d: &'static dyn Dialect,
+    child: &Collection,
+    fk: &str,
+    parent: &Value,
+    keys: &[Value],
+) -> Statement {
+    let mut b = SqlBuilder::new(d);
     let (pp, kp) = (b.param(parent.clone()), b.param(keys_json(keys)));
     b.finish(format!(
-        "UPDATE {} SET {fk_q} = NULL WHERE {fk_q} = {pp} AND {} IN (SELECT value FROM json_each({kp}))",
+        "UPDATE {} SET {fk_q} = NULL WHERE {fk_q} = {pp} AND {} IN ({})",
         ident(&child.name),
         ident(&child.primary_key),
+        d.json_list(&kp),
         fk_q = ident(fk)
     ))
     .statement
 }
 
 /// Deletes children among `keys` that belong to `parent`.
-pub fn delete_children(child: &Collection, fk: &str, parent: &Value, keys: &[Value]) -> Statement {
-    let mut b = SqlBuilder::new();
+pub fn delete_children(
+    d: &'static dyn Dialect,
+    child: &Collection,
+    fk: &str,
+    parent: &Value,
+    keys: &[Value],
+) -> Statement {
+    let mut b = SqlBuilder::new(d);
     let (pp, kp) = (b.param(parent.clone()), b.param(keys_json(keys)));
     b.finish(format!(
-        "DELETE FROM {} WHERE {} = {pp} AND {} IN (SELECT value FROM json_each({kp}))",
+        "DELETE FROM {} WHERE {} = {pp} AND {} IN ({})",
         ident(&child.name),
         ident(fk),
-        ident(&child.primary_key)
+        ident(&child.primary_key),
+        d.json_list(&kp)
     ))
     .statement
 }

@@ -1,0 +1,45 @@
+//! What differs between SQL databases, one module per database behind one
+//! interface, so the compiler says what it wants ("a JSON array of these
+//! rows") and never branches on the database. Only SQLite (libSQL, D1,
+//! Durable Objects) exists so far; docs/plans/dialects.md lists what moves
+//! here next and the Postgres and MySQL forms.
+
+mod sqlite;
+
+pub use sqlite::Sqlite;
+
+/// A substring test of a text match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextMatch {
+    Contains,
+    StartsWith,
+    EndsWith,
+}
+
+pub trait Dialect: crate::db::MaybeSendSync + std::fmt::Debug + 'static {
+    /// A JSON object of (key, value SQL) pairs, keys in their order.
+    fn json_object(&self, pairs: &[(&str, String)]) -> String;
+
+    /// The JSON array of `elem` over the rows of the query it is selected
+    /// in; `elem_is_json` when `elem` is JSON text that crossed a sub-select
+    /// and must be taken as JSON again.
+    fn json_array_agg(&self, elem: &str, elem_is_json: bool) -> String;
+
+    /// A sub-select body (`SELECT value FROM ...`) listing the elements of
+    /// the JSON array bound at `param`.
+    fn json_list(&self, param: &str) -> String;
+
+    /// `e` contains, starts with or ends with the text bound at `p`;
+    /// ignoring case when `ci`. `p` is never the empty text for `EndsWith`.
+    fn text_match(&self, m: TextMatch, ci: bool, e: &str, p: &str) -> String;
+
+    /// `e` in lower case (case-insensitive equality).
+    fn lower(&self, e: &str) -> String;
+}
+
+/// The dialect of a driver.
+pub fn of(kind: crate::db::Dialect) -> &'static dyn Dialect {
+    match kind {
+        crate::db::Dialect::Sqlite => &Sqlite,
+    }
+}
