@@ -1,6 +1,7 @@
-//! Directus query functions (`year(date)`, `count(comments)`) as SQLite SQL.
+//! Directus query functions (`year(date)`, `count(comments)`) as SQL.
 
 use super::builder::{column, ident, SqlBuilder};
+use super::dialect::DatePart;
 use super::filter::FilterCtx;
 use super::scope::Scope;
 use crate::error::{ApiError, ApiResult};
@@ -36,17 +37,17 @@ impl Func {
         })
     }
 
-    /// The strftime format of a date part.
-    fn strftime(self) -> Option<&'static str> {
+    /// The date part it reads; `None` for count.
+    fn date_part(self) -> Option<DatePart> {
         Some(match self {
-            Func::Year => "%Y",
-            Func::Month => "%m",
-            Func::Week => "%W",
-            Func::Day => "%d",
-            Func::Weekday => "%w",
-            Func::Hour => "%H",
-            Func::Minute => "%M",
-            Func::Second => "%S",
+            Func::Year => DatePart::Year,
+            Func::Month => DatePart::Month,
+            Func::Week => DatePart::Week,
+            Func::Day => DatePart::Day,
+            Func::Weekday => DatePart::Weekday,
+            Func::Hour => DatePart::Hour,
+            Func::Minute => DatePart::Minute,
+            Func::Second => DatePart::Second,
             Func::Count => return None,
         })
     }
@@ -84,14 +85,14 @@ pub fn call_sql<'a>(
     arg: &str,
 ) -> ApiResult<String> {
     let f = scope.field(arg)?;
-    if let Some(fmt) = func.strftime() {
+    if let Some(part) = func.date_part() {
         if !f.field_type.is_temporal() {
             return Err(ApiError::invalid_query(format!(
                 "Function \"{}\" needs a date or time field, \"{arg}\" is not one",
                 fmt_name(func)
             )));
         }
-        return Ok(format!("CAST(strftime('{fmt}', {}) AS INTEGER)", scope.column_expr(arg)));
+        return Ok(b.dialect().date_part(part, &scope.column_expr(arg)));
     }
     // count(): items of a relation, or elements of a JSON array.
     match &f.relation {
@@ -106,7 +107,7 @@ pub fn call_sql<'a>(
         }
         _ if f.field_type == FieldType::Json || f.field_type == FieldType::Csv => {
             let e = scope.column_expr(arg);
-            Ok(format!("CASE WHEN json_valid({e}) THEN json_array_length({e}) ELSE NULL END"))
+            Ok(b.dialect().json_array_length(&e))
         }
         _ => Err(ApiError::invalid_query(format!(
             "Function \"count\" needs a relational or JSON field, \"{arg}\" is not one"

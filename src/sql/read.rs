@@ -286,8 +286,8 @@ impl<'a> ReadCtx<'a> {
         for Entry { key, kind } in &sel.entries {
             let value = match kind {
                 EntryKind::Column(f) => {
-                    let value = shape_value(f, &scope.column_expr(&f.name));
-                    let value = if self.graphql_scalars { graphql_scalar(f, value) } else { value };
+                    let value = self.dialect.shape(f, &scope.column_expr(&f.name));
+                    let value = if self.graphql_scalars { self.dialect.graphql_scalar(f, value) } else { value };
                     // Concealed fields (a user's static token) show only to admins.
                     if self.grants.is_some() && f.is_secret() {
                         format!("CASE WHEN {value} IS NULL THEN NULL ELSE '**********' END")
@@ -391,35 +391,6 @@ pub(super) fn where_clause(conditions: &[String]) -> String {
         String::new()
     } else {
         format!(" WHERE {}", conditions.join(" AND "))
-    }
-}
-
-/// A column's value as Directus returns it for the field's type.
-pub(super) fn shape_value(f: &Field, e: &str) -> String {
-    match f.field_type {
-        FieldType::Boolean => format!("CASE WHEN {e} IS NULL THEN NULL WHEN {e} THEN json('true') ELSE json('false') END"),
-        FieldType::Json => format!("CASE WHEN json_valid({e}) THEN json({e}) ELSE {e} END"),
-        FieldType::Csv => format!(
-            "CASE WHEN {e} IS NULL THEN NULL WHEN {e} = '' THEN json_array() ELSE json('[\"' || replace(replace(replace({e}, '\\', '\\\\'), '\"', '\\\"'), ',', '\",\"') || '\"]') END"
-        ),
-        FieldType::Hash => format!("CASE WHEN {e} IS NULL THEN NULL ELSE '**********' END"),
-        // Directus's output formats; text that is no date stays as stored.
-        FieldType::DateTime => format!("coalesce(strftime('%Y-%m-%dT%H:%M:%S', {e}), {e})"),
-        FieldType::Timestamp => format!("coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', {e}), {e})"),
-        FieldType::Date => format!("coalesce(strftime('%Y-%m-%d', {e}), {e})"),
-        _ => e.to_string(),
-    }
-}
-
-/// A numeric key (GraphQL `ID`) as text, and a big integer as text but for
-/// 0: what graphql-js answers in Directus.
-fn graphql_scalar(f: &Field, e: String) -> String {
-    if f.primary_key && f.field_type.is_numeric() {
-        format!("CASE WHEN typeof({e}) IN ('integer', 'real') THEN CAST({e} AS TEXT) ELSE {e} END")
-    } else if f.field_type == FieldType::BigInteger {
-        format!("CASE WHEN typeof({e}) = 'integer' AND {e} <> 0 THEN CAST({e} AS TEXT) ELSE {e} END")
-    } else {
-        e
     }
 }
 

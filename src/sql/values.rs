@@ -9,16 +9,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::schema::{Field, FieldType};
 use serde_json::Value as Json;
 
-/// The text format rectus compares and stores each temporal type in.
-pub fn temporal_format(ty: FieldType) -> &'static str {
-    match ty {
-        FieldType::Date => "%Y-%m-%d",
-        FieldType::Time => "%H:%M:%S",
-        FieldType::Timestamp => "%Y-%m-%dT%H:%M:%fZ",
-        _ => "%Y-%m-%d %H:%M:%S",
-    }
-}
-
 /// A number from JSON or a numeric string.
 pub fn numeric(v: &Json, integer: bool) -> Option<Value> {
     match v {
@@ -62,17 +52,16 @@ pub fn filter_value(b: &mut SqlBuilder, field: &Field, v: &Json) -> ApiResult<St
     }
     if ty.is_temporal() {
         let s = text(v);
-        let fmt = temporal_format(ty);
         return Ok(match parse_now(&s) {
             Some(mods) => {
-                let mut args = vec![b.slot(Slot::Now)];
-                for m in mods? {
-                    args.push(b.param(m));
-                }
-                format!("strftime('{fmt}', {})", args.join(", "))
+                let now = b.slot(Slot::Now);
+                let modifiers: Vec<String> = mods?.into_iter().map(|m| b.param(m)).collect();
+                b.dialect().now_adjusted(ty, &now, &modifiers)
             }
-            // Normalised so '2024-01-01' compares right with stored '2024-01-01 10:00:00'.
-            None => format!("coalesce(strftime('{fmt}', {}), {0})", b.param(s)),
+            None => {
+                let p = b.param(s);
+                b.dialect().temporal(ty, &p)
+            }
         });
     }
     Ok(b.param(text(v)))

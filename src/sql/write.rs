@@ -17,7 +17,7 @@ pub fn insert(d: &'static dyn Dialect, coll: &Collection, values: &[(&Field, Val
         return b.finish(format!("INSERT INTO {} DEFAULT VALUES RETURNING {pk}", ident(&coll.name))).statement;
     }
     let cols: Vec<String> = values.iter().map(|(f, _)| ident(&f.name)).collect();
-    let params: Vec<String> = values.iter().map(|(f, v)| stored(f, b.param(v.clone()))).collect();
+    let params: Vec<String> = values.iter().map(|(f, v)| stored(d, f, b.param(v.clone()))).collect();
     b.finish(format!(
         "INSERT INTO {} ({}) VALUES ({}) RETURNING {pk}",
         ident(&coll.name),
@@ -31,7 +31,7 @@ pub fn insert(d: &'static dyn Dialect, coll: &Collection, values: &[(&Field, Val
 pub fn update(d: &'static dyn Dialect, coll: &Collection, key: &Value, values: &[(&Field, Value)]) -> Statement {
     let mut b = SqlBuilder::new(d);
     let sets: Vec<String> =
-        values.iter().map(|(f, v)| format!("{} = {}", ident(&f.name), stored(f, b.param(v.clone())))).collect();
+        values.iter().map(|(f, v)| format!("{} = {}", ident(&f.name), stored(d, f, b.param(v.clone())))).collect();
     let k = b.param(key.clone());
     b.finish(format!("UPDATE {} SET {} WHERE {} = {k}", ident(&coll.name), sets.join(", "), ident(&coll.primary_key)))
         .statement
@@ -39,10 +39,9 @@ pub fn update(d: &'static dyn Dialect, coll: &Collection, key: &Value, values: &
 
 /// The SQL storing a bound value: temporal values are normalised to the
 /// field type's format (filters compare in that format), other values as given.
-fn stored(f: &Field, placeholder: String) -> String {
+fn stored(d: &dyn Dialect, f: &Field, placeholder: String) -> String {
     if f.field_type.is_temporal() {
-        let fmt = super::values::temporal_format(f.field_type);
-        format!("coalesce(strftime('{fmt}', {placeholder}), {placeholder})")
+        d.temporal(f.field_type, &placeholder)
     } else {
         placeholder
     }

@@ -6,6 +6,8 @@
 
 mod sqlite;
 
+use crate::schema::{Field, FieldType};
+
 pub use sqlite::Sqlite;
 
 /// A substring test of a text match.
@@ -14,6 +16,19 @@ pub enum TextMatch {
     Contains,
     StartsWith,
     EndsWith,
+}
+
+/// A part of a date or time (`year(published_at)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatePart {
+    Year,
+    Month,
+    Week,
+    Day,
+    Weekday,
+    Hour,
+    Minute,
+    Second,
 }
 
 pub trait Dialect: crate::db::MaybeSendSync + std::fmt::Debug + 'static {
@@ -35,6 +50,29 @@ pub trait Dialect: crate::db::MaybeSendSync + std::fmt::Debug + 'static {
 
     /// `e` in lower case (case-insensitive equality).
     fn lower(&self, e: &str) -> String;
+
+    /// The column `e` of field `f` as Directus returns it for the field's
+    /// type (booleans, JSON, CSV lists, hashes, dates in Directus's formats).
+    fn shape(&self, f: &Field, e: &str) -> String;
+
+    /// A numeric key (GraphQL `ID`) as text, and a big integer as text but
+    /// for 0: what graphql-js answers in Directus.
+    fn graphql_scalar(&self, f: &Field, e: String) -> String;
+
+    /// The integer `part` of the date or time `e`.
+    fn date_part(&self, part: DatePart, e: &str) -> String;
+
+    /// The number of elements of the JSON array (or CSV list) `e`; NULL when
+    /// it is none.
+    fn json_array_length(&self, e: &str) -> String;
+
+    /// The value `e` (a bound text or a column) in the form values of type
+    /// `ty` are stored and compared in; text that is no date stays as it is.
+    fn temporal(&self, ty: FieldType, e: &str) -> String;
+
+    /// The time `now` moved by SQLite-style modifiers (`'-1 year'`, each a
+    /// bound parameter), in the form of type `ty`.
+    fn now_adjusted(&self, ty: FieldType, now: &str, modifiers: &[String]) -> String;
 }
 
 /// The dialect of a driver.

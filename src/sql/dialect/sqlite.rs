@@ -1,6 +1,7 @@
 //! SQLite, libSQL, D1 and Durable-Object storage.
 
-use super::{Dialect, TextMatch};
+use super::{DatePart, Dialect, TextMatch};
+use crate::schema::{Field, FieldType};
 use crate::sql::builder::literal;
 
 #[derive(Debug)]
@@ -63,5 +64,72 @@ impl Dialect for Sqlite {
 
     fn lower(&self, e: &str) -> String {
         format!("lower({e})")
+    }
+
+    fn shape(&self, f: &Field, e: &str) -> String {
+        match f.field_type {
+            FieldType::Boolean => {
+                format!("CASE WHEN {e} IS NULL THEN NULL WHEN {e} THEN json('true') ELSE json('false') END")
+            }
+            FieldType::Json => format!("CASE WHEN json_valid({e}) THEN json({e}) ELSE {e} END"),
+            FieldType::Csv => format!(
+                "CASE WHEN {e} IS NULL THEN NULL WHEN {e} = '' THEN json_array() ELSE json('[\"' || replace(replace(replace({e}, '\\', '\\\\'), '\"', '\\\"'), ',', '\",\"') || '\"]') END"
+            ),
+            FieldType::Hash => format!("CASE WHEN {e} IS NULL THEN NULL ELSE '**********' END"),
+            // Directus's output formats; text that is no date stays as stored.
+            FieldType::DateTime => format!("coalesce(strftime('%Y-%m-%dT%H:%M:%S', {e}), {e})"),
+            FieldType::Timestamp => format!("coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', {e}), {e})"),
+            FieldType::Date => format!("coalesce(strftime('%Y-%m-%d', {e}), {e})"),
+            _ => e.to_string(),
+        }
+    }
+
+    fn graphql_scalar(&self, f: &Field, e: String) -> String {
+        if f.primary_key && f.field_type.is_numeric() {
+            format!("CASE WHEN typeof({e}) IN ('integer', 'real') THEN CAST({e} AS TEXT) ELSE {e} END")
+        } else if f.field_type == FieldType::BigInteger {
+            format!("CASE WHEN typeof({e}) = 'integer' AND {e} <> 0 THEN CAST({e} AS TEXT) ELSE {e} END")
+        } else {
+            e
+        }
+    }
+
+    fn date_part(&self, part: DatePart, e: &str) -> String {
+        let fmt = match part {
+            DatePart::Year => "%Y",
+            DatePart::Month => "%m",
+            DatePart::Week => "%W",
+            DatePart::Day => "%d",
+            DatePart::Weekday => "%w",
+            DatePart::Hour => "%H",
+            DatePart::Minute => "%M",
+            DatePart::Second => "%S",
+        };
+        format!("CAST(strftime('{fmt}', {e}) AS INTEGER)")
+    }
+
+    fn json_array_length(&self, e: &str) -> String {
+        format!("CASE WHEN json_valid({e}) THEN json_array_length({e}) ELSE NULL END")
+    }
+
+    /// Normalised so '2024-01-01' compares right with a stored
+    /// '2024-01-01 10:00:00'.
+    fn temporal(&self, ty: FieldType, e: &str) -> String {
+        format!("coalesce(strftime('{}', {e}), {e})", temporal_format(ty))
+    }
+
+    fn now_adjusted(&self, ty: FieldType, now: &str, modifiers: &[String]) -> String {
+        let args: Vec<&str> = std::iter::once(now).chain(modifiers.iter().map(String::as_str)).collect();
+        format!("strftime('{}', {})", temporal_format(ty), args.join(", "))
+    }
+}
+
+/// The text format rectus compares and stores each temporal type in.
+fn temporal_format(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Date => "%Y-%m-%d",
+        FieldType::Time => "%H:%M:%S",
+        FieldType::Timestamp => "%Y-%m-%dT%H:%M:%fZ",
+        _ => "%Y-%m-%d %H:%M:%S",
     }
 }
