@@ -7,49 +7,29 @@ use super::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{FieldRelation, FieldType};
 
-/// A function applied to a field.
+/// A function applied to a field: a date part, or a count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Func {
-    Year,
-    Month,
-    Week,
-    Day,
-    Weekday,
-    Hour,
-    Minute,
-    Second,
+    Part(DatePart),
     Count,
 }
 
+/// Each function's name in the query language.
+const NAMES: &[(&str, Func)] = &[
+    ("year", Func::Part(DatePart::Year)),
+    ("month", Func::Part(DatePart::Month)),
+    ("week", Func::Part(DatePart::Week)),
+    ("day", Func::Part(DatePart::Day)),
+    ("weekday", Func::Part(DatePart::Weekday)),
+    ("hour", Func::Part(DatePart::Hour)),
+    ("minute", Func::Part(DatePart::Minute)),
+    ("second", Func::Part(DatePart::Second)),
+    ("count", Func::Count),
+];
+
 impl Func {
     fn from_name(name: &str) -> Option<Func> {
-        Some(match name {
-            "year" => Func::Year,
-            "month" => Func::Month,
-            "week" => Func::Week,
-            "day" => Func::Day,
-            "weekday" => Func::Weekday,
-            "hour" => Func::Hour,
-            "minute" => Func::Minute,
-            "second" => Func::Second,
-            "count" => Func::Count,
-            _ => return None,
-        })
-    }
-
-    /// The date part it reads; `None` for count.
-    fn date_part(self) -> Option<DatePart> {
-        Some(match self {
-            Func::Year => DatePart::Year,
-            Func::Month => DatePart::Month,
-            Func::Week => DatePart::Week,
-            Func::Day => DatePart::Day,
-            Func::Weekday => DatePart::Weekday,
-            Func::Hour => DatePart::Hour,
-            Func::Minute => DatePart::Minute,
-            Func::Second => DatePart::Second,
-            Func::Count => return None,
-        })
+        NAMES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
     }
 }
 
@@ -85,7 +65,7 @@ pub fn call_sql<'a>(
     arg: &str,
 ) -> ApiResult<String> {
     let f = scope.field(arg)?;
-    if let Some(part) = func.date_part() {
+    if let Func::Part(part) = func {
         if !f.field_type.is_temporal() {
             return Err(ApiError::invalid_query(format!(
                 "Function \"{}\" needs a date or time field, \"{arg}\" is not one",
@@ -116,15 +96,5 @@ pub fn call_sql<'a>(
 }
 
 fn fmt_name(func: Func) -> &'static str {
-    match func {
-        Func::Year => "year",
-        Func::Month => "month",
-        Func::Week => "week",
-        Func::Day => "day",
-        Func::Weekday => "weekday",
-        Func::Hour => "hour",
-        Func::Minute => "minute",
-        Func::Second => "second",
-        Func::Count => "count",
-    }
+    NAMES.iter().find(|(_, f)| *f == func).map_or("", |(n, _)| n)
 }
