@@ -668,10 +668,7 @@ impl<'a> Writer<'a> {
             let fields = if needed == Action::Update { vec![fk] } else { Vec::new() };
             self.check_items(child, grant, needed, keys, &fields).await?;
         }
-        let s = match action {
-            DeselectAction::Nullify => stmt::nullify_children(self.dialect, child, fk, parent_key, keys),
-            DeselectAction::Delete => stmt::delete_children(self.dialect, child, fk, parent_key, keys),
-        };
+        let s = stmt::deselect_children(self.dialect, action, child, fk, parent_key, keys);
         self.tx.execute(&s).await.map_err(db_error)?;
         Ok(())
     }

@@ -6,7 +6,7 @@ use super::dialect::Dialect;
 use super::values::{boolean, numeric, text};
 use crate::db::{Statement, Value};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::schema::{Collection, Field, FieldType};
+use crate::schema::{Collection, DeselectAction, Field, FieldType};
 use serde_json::Value as Json;
 
 /// `INSERT ... RETURNING pk`. With no columns, the row gets its defaults.
@@ -98,9 +98,11 @@ pub fn child_keys(d: &'static dyn Dialect, child: &Collection, fk: &str, parent:
         .statement
 }
 
-/// Detaches children (`fk = NULL`) among `keys` that belong to `parent`.
-pub fn nullify_children(
+/// Lets go of the children among `keys` that belong to `parent`: detaches
+/// them (`fk = NULL`) or deletes them, as the relation says.
+pub fn deselect_children(
     d: &'static dyn Dialect,
+    action: DeselectAction,
     child: &Collection,
     fk: &str,
     parent: &Value,
@@ -108,34 +110,15 @@ pub fn nullify_children(
 ) -> Statement {
     let mut b = SqlBuilder::new(d);
     let (pp, kp) = (b.param(parent.clone()), b.param(keys_json(keys)));
-    b.finish(format!(
-        "UPDATE {} SET {fk_q} = NULL WHERE {fk_q} = {pp} AND {} IN ({})",
-        ident(&child.name),
-        ident(&child.primary_key),
-        d.json_list(&kp),
-        fk_q = ident(fk)
-    ))
-    .statement
-}
-
-/// Deletes children among `keys` that belong to `parent`.
-pub fn delete_children(
-    d: &'static dyn Dialect,
-    child: &Collection,
-    fk: &str,
-    parent: &Value,
-    keys: &[Value],
-) -> Statement {
-    let mut b = SqlBuilder::new(d);
-    let (pp, kp) = (b.param(parent.clone()), b.param(keys_json(keys)));
-    b.finish(format!(
-        "DELETE FROM {} WHERE {} = {pp} AND {} IN ({})",
-        ident(&child.name),
-        ident(fk),
-        ident(&child.primary_key),
-        d.json_list(&kp)
-    ))
-    .statement
+    let (table, fk_q, pk) = (ident(&child.name), ident(fk), ident(&child.primary_key));
+    let list = d.json_list(&kp);
+    let sql = match action {
+        DeselectAction::Nullify => {
+            format!("UPDATE {table} SET {fk_q} = NULL WHERE {fk_q} = {pp} AND {pk} IN ({list})")
+        }
+        DeselectAction::Delete => format!("DELETE FROM {table} WHERE {fk_q} = {pp} AND {pk} IN ({list})"),
+    };
+    b.finish(sql).statement
 }
 
 fn keys_json(keys: &[Value]) -> String {
