@@ -258,7 +258,7 @@ impl<'a> ReadCtx<'a> {
     /// They are integers parsed from the query, and part of the plan's key.
     pub(super) fn limit_clause(&self, query: &Query) -> ApiResult<String> {
         let (limit, offset) = self.limit_offset(query, self.default_limit)?;
-        Ok(format!(" LIMIT {limit} OFFSET {offset}"))
+        Ok(self.dialect.limit_offset((limit >= 0).then_some(limit as u64), offset as u64))
     }
 
     fn limit_offset(&self, query: &Query, default: i64) -> ApiResult<(i64, i64)> {

@@ -70,6 +70,9 @@ pub trait Dialect: crate::db::MaybeSendSync + std::fmt::Debug + 'static {
     /// `ty` are stored and compared in; text that is no date stays as it is.
     fn temporal(&self, ty: FieldType, e: &str) -> String;
 
+    /// The ` LIMIT … OFFSET …` clause (leading space); `None`: no limit.
+    fn limit_offset(&self, limit: Option<u64>, offset: u64) -> String;
+
     /// The time `now` moved by SQLite-style modifiers (`'-1 year'`, each a
     /// bound parameter), in the form of type `ty`.
     fn now_adjusted(&self, ty: FieldType, now: &str, modifiers: &[String]) -> String;

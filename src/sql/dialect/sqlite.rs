@@ -118,6 +118,14 @@ impl Dialect for Sqlite {
         format!("coalesce(strftime('{}', {e}), {e})", temporal_format(ty))
     }
 
+    /// SQLite needs a LIMIT before an OFFSET: -1 is "no limit".
+    fn limit_offset(&self, limit: Option<u64>, offset: u64) -> String {
+        match limit {
+            Some(n) => format!(" LIMIT {n} OFFSET {offset}"),
+            None => format!(" LIMIT -1 OFFSET {offset}"),
+        }
+    }
+
     fn now_adjusted(&self, ty: FieldType, now: &str, modifiers: &[String]) -> String {
         let args: Vec<&str> = std::iter::once(now).chain(modifiers.iter().map(String::as_str)).collect();
         format!("strftime('{}', {})", temporal_format(ty), args.join(", "))
