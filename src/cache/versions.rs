@@ -41,19 +41,20 @@ struct Seen {
 impl VersionSync {
     /// At most every CACHE_VERSION_POLL: reads the versions and ends the
     /// cached responses over every table written elsewhere since the last
-    /// look. Only one request looks at a time; the others go on meanwhile.
-    pub async fn check(&self, app: &App) {
+    /// look; returns them when this request looked. Only one request looks
+    /// at a time; the others go on meanwhile.
+    pub async fn check(&self, app: &App) -> Option<HashMap<String, i64>> {
         let settings = &app.config.cache;
         let now = app.host.now_ms();
         let due = self.next_check_ms.load(Ordering::Acquire);
         if now < due {
-            return;
+            return None;
         }
         let next = now + settings.version_poll_ms;
         if self.next_check_ms.compare_exchange(due, next, Ordering::AcqRel, Ordering::Acquire).is_err() {
-            return; // another request is looking
+            return None; // another request is looking
         }
-        self.read_now(app).await;
+        self.read_now(app).await
     }
 
     /// Reads the versions now (through the request's own session, so its

@@ -20,7 +20,7 @@ pub async fn route(app: &App, req: &mut Request<Bytes>) -> ApiResult<HttpRespons
         return Ok(conditional::tag(req, super::route(app, req).await?));
     }
     // Writes made through other instances, seen at most a poll later.
-    app.versions.check(app).await;
+    let polled = app.versions.check(app).await;
     let caller = super::caller(app, req).await?;
     let headers = shared_cache_headers(settings, &caller);
     let now = app.host.now_ms();
@@ -41,8 +41,10 @@ pub async fn route(app: &App, req: &mut Request<Bytes>) -> ApiResult<HttpRespons
     }
     // A response for the shared tier is labelled with the versions read
     // before its data, in the same session: its data is at least as new.
-    let before = match (&app.shared_tier, skip) {
-        (Some(_), false) => app.versions.read_now(app).await,
+    // The poll above, when this request made it, is such a read.
+    let before = match (&app.shared_tier, skip, polled) {
+        (Some(_), false, Some(polled)) => Some(polled),
+        (Some(_), false, None) => app.versions.read_now(app).await,
         _ => None,
     };
     // The handler takes the caller from here instead of authenticating

@@ -41,11 +41,12 @@ pub fn not_modified(req: &Request<Bytes>, response: HttpResponse) -> HttpRespons
 /// A weak validator from the body's hash: weak, because a compressing
 /// layer or CDN may change the bytes on the wire but not what they mean.
 fn etag(body: &[u8]) -> String {
+    use std::fmt::Write;
     let digest = Sha256::digest(body);
-    let mut tag = String::with_capacity(38);
+    let mut tag = String::with_capacity(36);
     tag.push_str("W/\"");
     for b in &digest[..16] {
-        tag.push_str(&format!("{b:02x}"));
+        let _ = write!(tag, "{b:02x}");
     }
     tag.push('"');
     tag
