@@ -23,13 +23,12 @@ impl VersionedTx {
     }
 
     fn note(&mut self, stmt: &Statement) {
-        if let Some(table) = crate::sql::tables::written_by(&stmt.sql) {
-            let deletes = stmt.sql.trim_start().get(..6).is_some_and(|k| k.eq_ignore_ascii_case("DELETE"));
-            if deletes && !self.deleted_from.contains(&table) {
-                self.deleted_from.push(table.clone());
+        if let Some(write) = crate::sql::tables::written_by(&stmt.sql) {
+            if write.deletes && !self.deleted_from.contains(&write.table) {
+                self.deleted_from.push(write.table.clone());
             }
-            if !self.written.contains(&table) {
-                self.written.push(table);
+            if !self.written.contains(&write.table) {
+                self.written.push(write.table);
             }
         }
     }

@@ -56,7 +56,7 @@ struct Buffered<B: Backend> {
 #[async_trait(?Send)]
 impl<B: Backend + 'static> Transaction for Buffered<B> {
     async fn query(&mut self, stmt: &Statement) -> DbResult<Rows> {
-        if is_write(&stmt.sql) {
+        if crate::sql::tables::written_by(&stmt.sql).is_some() {
             return Err(DbError::Unsupported("A write's result is not available before the batch commits.".into()));
         }
         self.backend.read(stmt).await
@@ -85,14 +85,6 @@ impl<B: Backend + 'static> Transaction for Buffered<B> {
         self.writes.push(crate::db::guard_statement(stmt));
         Ok(())
     }
-}
-
-/// True for statements that change data.
-fn is_write(sql: &str) -> bool {
-    let sql = sql.trim_start();
-    ["INSERT", "UPDATE", "DELETE", "REPLACE"]
-        .iter()
-        .any(|k| sql.get(..k.len()).is_some_and(|p| p.eq_ignore_ascii_case(k)))
 }
 
 /// Classifies a runtime error like SQLite's messages.

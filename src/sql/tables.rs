@@ -23,15 +23,39 @@ pub fn read_by(sql: &str) -> Vec<String> {
     tables
 }
 
-/// The table an `INSERT`, `UPDATE` or `DELETE` writes; `None` for reads.
-pub fn written_by(sql: &str) -> Option<String> {
+/// What an `INSERT`, `REPLACE`, `UPDATE` or `DELETE` statement writes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Write {
+    pub table: String,
+    /// Rows are deleted (the database may then rewrite rows pointing at them).
+    pub deletes: bool,
+}
+
+/// The table a write statement writes (`INSERT [OR …] INTO t`, `REPLACE
+/// INTO t`, `UPDATE [OR …] t`, `DELETE FROM t`); `None` for reads.
+pub fn written_by(sql: &str) -> Option<Write> {
+    let (verb, rest) = keyword(sql)?;
+    let rest = match verb.as_str() {
+        "INSERT" | "REPLACE" | "UPDATE" => match keyword(rest) {
+            Some((or, after)) if or == "OR" => keyword(after)?.1,
+            _ => rest,
+        },
+        "DELETE" => rest,
+        _ => return None,
+    };
+    let rest = match verb.as_str() {
+        "INSERT" | "REPLACE" => keyword(rest).filter(|(k, _)| k == "INTO")?.1,
+        "DELETE" => keyword(rest).filter(|(k, _)| k == "FROM")?.1,
+        _ => rest,
+    };
+    identifier(rest).map(|(table, _)| Write { table, deletes: verb == "DELETE" })
+}
+
+/// The leading bare word of `sql`, upper-cased, and the text after it.
+fn keyword(sql: &str) -> Option<(String, &str)> {
     let sql = sql.trim_start();
-    let upper = |n: usize| sql.get(..n).map(str::to_ascii_uppercase);
-    let skip = ["INSERT INTO ", "INSERT OR REPLACE INTO ", "REPLACE INTO ", "UPDATE ", "DELETE FROM "]
-        .into_iter()
-        .find(|k| upper(k.len()).as_deref() == Some(*k))?
-        .len();
-    identifier(&sql[skip..]).map(|(name, _)| name)
+    let end = sql.bytes().position(|b| !b.is_ascii_alphabetic()).unwrap_or(sql.len());
+    (end > 0).then(|| (sql[..end].to_ascii_uppercase(), &sql[end..]))
 }
 
 /// The first match of an upper-case keyword, case-insensitively, where it
@@ -91,12 +115,16 @@ mod tests {
 
     #[test]
     fn writes_name_their_target() {
+        let table = |sql: &str| written_by(sql).map(|w| w.table);
         assert_eq!(
-            written_by(r#"INSERT INTO "articles" ("title") VALUES (?1) RETURNING "id""#).as_deref(),
+            table(r#"INSERT INTO "articles" ("title") VALUES (?1) RETURNING "id""#).as_deref(),
             Some("articles")
         );
-        assert_eq!(written_by("UPDATE directus_users SET last_access = ?1").as_deref(), Some("directus_users"));
-        assert_eq!(written_by(r#"delete from "a b" WHERE 1"#).as_deref(), Some("a b"));
+        assert_eq!(table("UPDATE directus_users SET last_access = ?1").as_deref(), Some("directus_users"));
+        assert_eq!(written_by(r#"delete from "a b" WHERE 1"#), Some(Write { table: "a b".into(), deletes: true }));
         assert_eq!(written_by(r#"SELECT 1 FROM "articles""#), None);
+        assert_eq!(table("INSERT OR IGNORE INTO t (a) VALUES (1)").as_deref(), Some("t"));
+        assert_eq!(table("REPLACE INTO t VALUES (1)").as_deref(), Some("t"));
+        assert!(!written_by("UPDATE OR REPLACE t SET a = 1").unwrap().deletes);
     }
 }
