@@ -446,7 +446,7 @@ async fn data_set(name: &str, set: DataSet, size: u64) -> String {
 
 async fn snapshot_of(db: &str) -> rectus::schema::SchemaSnapshot {
     let driver = rectus::db::libsql::LibsqlDriver::open(db, &Default::default()).await.expect("open db");
-    rectus::schema::introspect::snapshot_sqlite(&driver).await.expect("snapshot")
+    rectus::schema::introspect::snapshot(&driver).await.expect("snapshot")
 }
 
 /// The statement rectus compiles for a scenario, with the item key as

@@ -6,15 +6,31 @@
 use crate::app::Host;
 use crate::auth::password::HashParams;
 use crate::auth::random;
-use crate::db::{DbError, DbResult, Driver, Statement, Value};
+use crate::db::{DbError, DbResult, Dialect, Driver, Statement, Value};
 
-/// The migrations, in order: (version, name, SQL).
-pub const MIGRATIONS: &[(&str, &str, &str)] = &[
-    ("0001", "system tables", include_str!("../migrations/0001_system_tables.sql")),
-    ("0002", "data versions", include_str!("../migrations/0002_data_versions.sql")),
+/// One database's migrations, in order: (version, name, SQL).
+type Migrations = &'static [(&'static str, &'static str, &'static str)];
+
+const SQLITE: Migrations = &[
+    ("0001", "system tables", include_str!("../migrations/sqlite/0001_system_tables.sql")),
+    ("0002", "data versions", include_str!("../migrations/sqlite/0002_data_versions.sql")),
 ];
 
-const MIGRATIONS_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "rectus_migrations" ("version" varchar(255) NOT NULL PRIMARY KEY, "name" varchar(255) NOT NULL, "applied_at" datetime NOT NULL)"#;
+const POSTGRES: Migrations = &[
+    ("0001", "system tables", include_str!("../migrations/postgres/0001_system_tables.sql")),
+    ("0002", "data versions", include_str!("../migrations/postgres/0002_data_versions.sql")),
+];
+
+/// The migrations of `dialect`'s database.
+pub fn migrations(dialect: Dialect) -> Migrations {
+    match dialect {
+        Dialect::Sqlite => SQLITE,
+        Dialect::Postgres => POSTGRES,
+    }
+}
+
+/// `applied_at` holds Unix milliseconds.
+const MIGRATIONS_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "rectus_migrations" ("version" varchar(255) NOT NULL PRIMARY KEY, "name" varchar(255) NOT NULL, "applied_at" bigint NOT NULL)"#;
 
 /// The first admin.
 #[derive(Debug, Clone)]
@@ -50,11 +66,22 @@ pub struct CreatedAdmin {
 /// Applies the migrations not applied yet, then seeds the first admin when
 /// the database has no user.
 pub async fn bootstrap(driver: &dyn Driver, host: &dyn Host, seed: &AdminSeed, hash: HashParams) -> DbResult<Report> {
-    let mut report = Report::default();
+    let mut report = Report { applied: migrate(driver, host).await?, admin: None };
+    let users = driver.query(&Statement::new("SELECT count(*) FROM directus_users")).await?;
+    if users.scalar().and_then(Value::as_i64).unwrap_or(0) == 0 {
+        report.admin = Some(seed_admin(driver, host, seed, hash).await?);
+    }
+    Ok(report)
+}
+
+/// Applies the migrations not applied yet, each in a transaction; returns
+/// the versions applied now.
+pub async fn migrate(driver: &dyn Driver, host: &dyn Host) -> DbResult<Vec<String>> {
     run(driver, &[Statement::new(MIGRATIONS_TABLE)]).await?;
     let applied = driver.query(&Statement::new("SELECT version FROM rectus_migrations")).await?;
     let applied: Vec<String> = applied.rows.iter().filter_map(|r| r.first()?.as_str().map(str::to_string)).collect();
-    for (version, name, sql) in MIGRATIONS {
+    let mut now_applied = Vec::new();
+    for (version, name, sql) in migrations(driver.dialect()) {
         if applied.iter().any(|v| v == version) {
             continue;
         }
@@ -64,13 +91,9 @@ pub async fn bootstrap(driver: &dyn Driver, host: &dyn Host, seed: &AdminSeed, h
             vec![(*version).into(), (*name).into(), host.now_ms().into()],
         ));
         run(driver, &statements).await?;
-        report.applied.push(version.to_string());
+        now_applied.push(version.to_string());
     }
-    let users = driver.query(&Statement::new("SELECT count(*) FROM directus_users")).await?;
-    if users.scalar().and_then(Value::as_i64).unwrap_or(0) == 0 {
-        report.admin = Some(seed_admin(driver, host, seed, hash).await?);
-    }
-    Ok(report)
+    Ok(now_applied)
 }
 
 /// The Administrator role and policy, the public policy, settings and the
@@ -95,11 +118,11 @@ async fn seed_admin(
             vec![role.clone().into()],
         ),
         Statement::with_params(
-            "INSERT INTO directus_policies (id, name, icon, description, admin_access, app_access) VALUES (?1, 'Administrator', 'verified', '$t:admin_description', 1, 1)",
+            "INSERT INTO directus_policies (id, name, icon, description, admin_access, app_access) VALUES (?1, 'Administrator', 'verified', '$t:admin_description', TRUE, TRUE)",
             vec![admin_policy.clone().into()],
         ),
         Statement::with_params(
-            "INSERT INTO directus_policies (id, name, icon, description, admin_access, app_access) VALUES (?1, '$t:public_label', 'public', '$t:public_description', 0, 0)",
+            "INSERT INTO directus_policies (id, name, icon, description, admin_access, app_access) VALUES (?1, '$t:public_label', 'public', '$t:public_description', FALSE, FALSE)",
             vec![public_policy.clone().into()],
         ),
         Statement::with_params(
@@ -158,9 +181,11 @@ mod tests {
 
     #[test]
     fn migrations_split_into_statements() {
-        let statements = split(MIGRATIONS[0].2);
-        assert!(statements.iter().all(|s| !s.sql.contains(";\n") && !s.sql.starts_with("--")));
-        assert!(statements.iter().any(|s| s.sql.contains("\"directus_users\"")));
-        assert!(statements.iter().filter(|s| s.sql.starts_with("CREATE TABLE")).count() >= 10);
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            let statements = split(migrations(dialect)[0].2);
+            assert!(statements.iter().all(|s| !s.sql.contains(";\n") && !s.sql.starts_with("--")));
+            assert!(statements.iter().any(|s| s.sql.contains("\"directus_users\"")));
+            assert!(statements.iter().filter(|s| s.sql.starts_with("CREATE TABLE")).count() >= 10);
+        }
     }
 }

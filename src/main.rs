@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use rectus::native::cli::{Cli, Command, DataSet};
+use rectus::native::database::{Database, Opened};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
@@ -23,6 +24,7 @@ fn main() -> std::process::ExitCode {
             Command::Demo(args) => demo(args).await,
             Command::Bootstrap(args) => bootstrap(args).await,
             Command::Build(args) => build(args).await,
+            Command::Copy(args) => copy(args).await,
             Command::Dump(args) => {
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 rectus::native::dump::dump(&args.db, &mut out).await
@@ -53,40 +55,67 @@ async fn demo(args: rectus::native::cli::DemoArgs) -> rectus::native::server::an
 
 async fn bootstrap(args: rectus::native::cli::BootstrapArgs) -> rectus::native::server::anyhow_like::Result<()> {
     use rectus::bootstrap::{bootstrap, AdminSeed};
-    let driver = rectus::db::libsql::LibsqlDriver::open(&args.db, &Default::default())
-        .await
-        .map_err(|e| format!("cannot open {}: {e}", args.db))?;
+    let db = Database::parse(&args.db);
+    let driver = Opened::open(&db, &Default::default(), &Default::default()).await?.driver();
+    let label = db.label();
     let seed = AdminSeed {
         email: args.admin.admin_email.clone(),
         password: args.admin.admin_password.clone(),
         token: args.admin.admin_token.clone(),
     };
-    let report = bootstrap(&driver, &rectus::native::host::SystemHost, &seed, args.hash.params())
+    let report = bootstrap(driver.as_ref(), &rectus::native::host::SystemHost, &seed, args.hash.params())
         .await
         .map_err(|e| format!("bootstrap failed: {e}"))?;
     match report.applied.as_slice() {
-        [] => eprintln!("{}: the system tables were there already", args.db),
-        applied => eprintln!("{}: applied migrations {}", args.db, applied.join(", ")),
+        [] => eprintln!("{label}: the system tables were there already"),
+        applied => eprintln!("{label}: applied migrations {}", applied.join(", ")),
     }
     match &report.admin {
         Some(created) => rectus::native::demo::print_admin(created),
-        None => eprintln!("{}: it has users already; none was created", args.db),
+        None => eprintln!("{label}: it has users already; none was created"),
+    }
+    Ok(())
+}
+
+async fn copy(args: rectus::native::cli::CopyArgs) -> rectus::native::server::anyhow_like::Result<()> {
+    let (from, to) = (Database::parse(&args.from), Database::parse(&args.to));
+    match (&from, &to) {
+        (Database::File(path), Database::Postgres(_)) if std::path::Path::new(path).exists() => {}
+        (Database::File(path), Database::Postgres(_)) => return Err(format!("{path} does not exist").into()),
+        _ => return Err("--from names a SQLite file and --to a postgres:// URL".into()),
+    }
+    let source = Opened::open(&from, &Default::default(), &Default::default()).await?.driver();
+    let target = Opened::open(&to, &Default::default(), &Default::default()).await?.driver();
+    let started = std::time::Instant::now();
+    let report = rectus::native::copy::copy(source.as_ref(), target.as_ref(), &rectus::native::host::SystemHost)
+        .await
+        .map_err(|e| format!("copy failed (nothing was written): {e}"))?;
+    eprintln!(
+        "{}: {} tables, {} rows copied in {} ms",
+        to.label(),
+        report.tables,
+        report.rows,
+        started.elapsed().as_millis()
+    );
+    if !report.skipped.is_empty() {
+        eprintln!("left out (no single-column primary key): {}", report.skipped.join(", "));
     }
     Ok(())
 }
 
 async fn build(args: rectus::native::cli::BuildArgs) -> rectus::native::server::anyhow_like::Result<()> {
-    use rectus::schema::introspect::{fingerprint_sqlite, snapshot_sqlite, BuiltSnapshot, SNAPSHOT_FORMAT};
-    if !std::path::Path::new(&args.db).exists() {
-        return Err(format!("{} does not exist", args.db).into());
+    use rectus::schema::introspect::{fingerprint, snapshot, BuiltSnapshot, SNAPSHOT_FORMAT};
+    let db = Database::parse(&args.db);
+    if let Database::File(path) = &db {
+        if !std::path::Path::new(path).exists() {
+            return Err(format!("{path} does not exist").into());
+        }
     }
-    let driver = rectus::db::libsql::LibsqlDriver::open(&args.db, &Default::default())
-        .await
-        .map_err(|e| format!("cannot open {}: {e}", args.db))?;
+    let driver = Opened::open(&db, &Default::default(), &Default::default()).await?.driver();
     let built = BuiltSnapshot {
         format: SNAPSHOT_FORMAT.to_string(),
-        fingerprint: fingerprint_sqlite(&driver).await.map_err(|e| e.to_string())?,
-        schema: snapshot_sqlite(&driver).await.map_err(|e| e.to_string())?,
+        fingerprint: fingerprint(driver.as_ref()).await.map_err(|e| e.to_string())?,
+        schema: snapshot(driver.as_ref()).await.map_err(|e| e.to_string())?,
     };
     if let Some(dir) = std::path::Path::new(&args.out).parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

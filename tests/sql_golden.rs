@@ -11,7 +11,7 @@ use rectus::db::libsql::LibsqlDriver;
 use rectus::db::{Driver, Statement, Value};
 use rectus::native::cli::DataSet;
 use rectus::query::parse_query_string;
-use rectus::schema::introspect::snapshot_sqlite;
+use rectus::schema::introspect::snapshot;
 use rectus::schema::SchemaSnapshot;
 use rectus::sql::ReadCtx;
 
@@ -79,7 +79,7 @@ async fn compile_all() -> String {
         tx.execute(&Statement::new(*sql)).await.expect("rule row");
     }
     tx.commit().await.expect("commit");
-    let schema = snapshot_sqlite(&driver).await.expect("schema");
+    let schema = snapshot(&driver).await.expect("schema");
     let access = AccessSnapshot::load(&driver, &schema).await.expect("access");
     let role = Caller::resolve(&access, Some("golden-user".into()), Some("golden-role".into()), None);
     let mut out = String::new();

@@ -8,6 +8,7 @@ use super::ip::ip_allowed;
 use crate::db::{DbResult, Driver, Statement, Value};
 use crate::query::parse_filter;
 use crate::schema::SchemaSnapshot;
+use crate::sql::dialect::Dialect;
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -17,12 +18,24 @@ use std::sync::{Arc, Mutex};
 pub const REQUIRED_TABLES: [&str; 5] =
     ["directus_users", "directus_roles", "directus_policies", "directus_access", "directus_permissions"];
 
-/// One statement reads it all (one round trip on the edge).
-const LOAD_SQL: &str = r#"SELECT
- (SELECT json_group_array(json_array(id, parent)) FROM directus_roles) AS roles,
- (SELECT json_group_array(json_array(id, admin_access, app_access, ip_access)) FROM directus_policies) AS policies,
- (SELECT json_group_array(json_array(id, role, "user", policy)) FROM (SELECT * FROM directus_access ORDER BY sort, id)) AS access,
- (SELECT json_group_array(json_array(id, policy, collection, action, permissions, validation, presets, fields)) FROM (SELECT * FROM directus_permissions ORDER BY id)) AS permissions"#;
+/// One statement reads it all (one round trip on the edge): each table as
+/// one JSON array of rows.
+fn load_sql(d: &dyn Dialect) -> String {
+    let rows = |columns: &[&str], from: &str| {
+        let row = d.json_array(&columns.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+        format!("(SELECT {} FROM {from})", d.json_array_agg(&row, false))
+    };
+    format!(
+        "SELECT {} AS roles, {} AS policies, {} AS access, {} AS permissions",
+        rows(&["id", "parent"], "directus_roles"),
+        rows(&["id", "admin_access", "app_access", "ip_access"], "directus_policies"),
+        rows(&["id", "role", "\"user\"", "policy"], "(SELECT * FROM directus_access ORDER BY sort, id) AS a"),
+        rows(
+            &["id", "policy", "collection", "action", "permissions", "validation", "presets", "fields"],
+            "(SELECT * FROM directus_permissions ORDER BY id) AS p"
+        ),
+    )
+}
 
 /// The settings that shape auth (directus_settings).
 const SETTINGS_SQL: &str = "SELECT auth_login_attempts FROM directus_settings ORDER BY id LIMIT 1";
@@ -88,7 +101,7 @@ impl AccessSnapshot {
         if !REQUIRED_TABLES.iter().all(|t| schema.collection(t).is_some()) {
             return Ok(AccessSnapshot::empty());
         }
-        let rows = driver.query(&Statement::new(LOAD_SQL)).await?;
+        let rows = driver.query(&Statement::new(load_sql(crate::sql::dialect::of(driver.dialect())))).await?;
         let cell = |i: usize| -> Json {
             match rows.rows.first().and_then(|r| r.get(i)) {
                 Some(Value::Text(t)) => serde_json::from_str(t).unwrap_or(Json::Null),

@@ -6,6 +6,8 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod libsql;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod postgres;
 mod sqlite_errors;
 pub use sqlite_errors::classify_sqlite_message;
 mod value;
@@ -100,6 +102,12 @@ pub enum DbError {
     /// the transaction wrote did not hold).
     #[error("a guard of the transaction failed")]
     Guard,
+    /// The database cannot be reached (down, restarting, out of connections).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A value the database could not take as its column's type.
+    #[error("invalid value: {0}")]
+    InvalidValue(String),
     #[error("database error: {0}")]
     Other(String),
 }
@@ -110,6 +118,7 @@ pub type DbResult<T> = Result<T, DbError>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
+    Postgres,
 }
 
 /// A database connection (or pool) as the core sees it.

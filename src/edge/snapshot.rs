@@ -31,7 +31,7 @@ pub async fn access(driver: &dyn Driver, schema: &SchemaSnapshot) -> worker::Res
 
 /// A short digest of the schema's DDL: it changes iff the schema does.
 pub async fn fingerprint(driver: &dyn Driver) -> worker::Result<String> {
-    crate::schema::introspect::fingerprint_sqlite(driver).await.map_err(err)
+    crate::schema::introspect::fingerprint(driver).await.map_err(err)
 }
 
 /// The snapshot for the schema with `digest` and where it came from: the
@@ -54,7 +54,7 @@ pub async fn load(
             }
         }
     }
-    let snapshot = crate::schema::introspect::snapshot_sqlite(driver).await.map_err(err)?;
+    let snapshot = crate::schema::introspect::snapshot(driver).await.map_err(err)?;
     if let Some(kv) = kv {
         if let Ok(json) = serde_json::to_string(&snapshot) {
             // A failed put only costs the next cold start an introspection.

@@ -60,6 +60,11 @@ pub fn db_error(e: DbError) -> ApiError {
         // Only a request that went away is interrupted: nobody reads this.
         DbError::Interrupted => ApiError::new(ErrorCode::ServiceUnavailable, "The query was stopped."),
         DbError::Guard => ApiError::forbidden(),
+        DbError::Unavailable(why) => {
+            tracing::warn!("database unavailable: {why}");
+            ApiError::new(ErrorCode::ServiceUnavailable, "Service \"database\" is unavailable. Cannot connect.")
+        }
+        DbError::InvalidValue(why) => ApiError::new(ErrorCode::InvalidPayload, why),
         DbError::Other(msg) => {
             tracing::error!("database error: {msg}");
             ApiError::internal("An unexpected error occurred.")

@@ -31,6 +31,10 @@ pub enum Command {
     /// Print a SQLite file as SQL (schema, then INSERTs), e.g. to import it
     /// into D1 with `wrangler d1 execute DB --local --file dump.sql`.
     Dump(DumpArgs),
+    /// Copy a SQLite file (tables, keys, indexes, rows, Directus's system
+    /// tables) into an empty Postgres schema, e.g. the demo data set:
+    /// `rectus demo --out demo.db && rectus copy --from demo.db --to postgres://...`.
+    Copy(CopyArgs),
 }
 
 /// The first admin's credentials (Directus's ADMIN_* variables).
@@ -73,7 +77,7 @@ impl HashArgs {
 
 #[derive(Debug, Args)]
 pub struct BootstrapArgs {
-    /// The SQLite file (created when missing).
+    /// The SQLite file (created when missing) or Postgres URL.
     #[arg(long, env = "RECTUS_DB", default_value = "rectus.db")]
     pub db: String,
     #[command(flatten)]
@@ -84,12 +88,23 @@ pub struct BootstrapArgs {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The SQLite file whose schema to snapshot.
+    /// The SQLite file or Postgres URL whose schema to snapshot.
     #[arg(long, env = "RECTUS_DB", default_value = "rectus.db")]
     pub db: String,
     /// Where to write the snapshot.
     #[arg(long, default_value = "build/snapshot.json")]
     pub out: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The SQLite file to copy.
+    #[arg(long)]
+    pub from: String,
+    /// The Postgres URL to copy into; its current schema must not hold the
+    /// file's tables yet (`?options=-csearch_path%3Dname` picks the schema).
+    #[arg(long)]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]
@@ -101,9 +116,11 @@ pub struct DumpArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Database: a SQLite/libSQL file path or a `file:` URL. It must exist
-    /// (see --create and --demo); existing databases are served as they are:
-    /// nothing is migrated or added to their tables.
+    /// Database: a SQLite/libSQL file path or a `file:` URL, or a Postgres
+    /// URL (`postgres://user:password@host:5432/db`; its current schema is
+    /// served, `?options=-csearch_path%3Dname` picks another). A file must
+    /// exist (see --create and --demo); existing databases are served as
+    /// they are: nothing is migrated or added to their tables.
     #[arg(long, env = "RECTUS_DB", default_value = "rectus.db")]
     pub db: String,
     /// Create an empty database file when --db names none (without it, a
@@ -141,6 +158,9 @@ pub struct ServeArgs {
     /// Most read connections open at once.
     #[arg(long, env = "RECTUS_MAX_READERS", default_value_t = 32)]
     pub max_readers: usize,
+    /// Most connections open at once to a database server (Postgres).
+    #[arg(long, env = "RECTUS_DB_CONNECTIONS", default_value_t = 8)]
+    pub db_connections: usize,
     /// Time budget of one SQL statement, in milliseconds: a statement still
     /// running after it is stopped and the request answers OUT_OF_TIME (408).
     #[arg(long, env = "RECTUS_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
@@ -235,11 +255,4 @@ pub struct DemoArgs {
 pub enum DataSet {
     Cms,
     Music,
-}
-
-impl ServeArgs {
-    /// The file path of `--db` (accepts `file:` URLs).
-    pub fn db_path(&self) -> &str {
-        self.db.strip_prefix("file://").or_else(|| self.db.strip_prefix("file:")).unwrap_or(&self.db)
-    }
 }

@@ -2,6 +2,8 @@
 //! tokio- or filesystem-bound lives here, outside the core.
 
 pub mod cli;
+pub mod copy;
+pub mod database;
 pub mod demo;
 pub mod dump;
 pub mod host;

@@ -1,14 +1,16 @@
 //! The native HTTP server: axum as a thin shell around the shared router.
 
 use super::cli::ServeArgs;
+use super::database::{Database, Opened};
 use super::host::SystemHost;
 use crate::access::AccessSnapshot;
 use crate::app::{App, AuthConfig, Config};
 use crate::cache::CacheSettings;
 use crate::db::libsql::{DriverOptions, LibsqlDriver};
+use crate::db::postgres::PgOptions;
 use crate::db::{Driver, Statement};
 use crate::error::{ApiError, ErrorCode};
-use crate::schema::introspect::snapshot_sqlite;
+use crate::schema::introspect::{fingerprint, snapshot};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use std::sync::Arc;
@@ -47,36 +49,41 @@ impl BoundServer {
 
 /// Opens the database, mirrors its schema and binds the listener.
 pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
-    let path = args.db_path().to_string();
-    if args.demo {
-        ensure_demo(&path, &args).await?;
-    } else if !args.create && !std::path::Path::new(&path).exists() {
-        return Err(format!(
-            "{path} does not exist. Pass --create to start an empty database there, --demo to fill it with the demo data, or run `rectus bootstrap --db {path}`"
-        )
-        .into());
+    let db = Database::parse(&args.db);
+    let label = db.label();
+    match &db {
+        Database::File(path) if args.demo => ensure_demo(path, &args).await?,
+        Database::File(path) if !args.create && !std::path::Path::new(path).exists() => {
+            return Err(format!(
+                "{path} does not exist. Pass --create to start an empty database there, --demo to fill it with the demo data, or run `rectus bootstrap --db {path}`"
+            )
+            .into())
+        }
+        Database::Postgres(_) if args.demo => {
+            return Err("--demo writes a SQLite file; serve a Postgres database as it is".into())
+        }
+        _ => {}
     }
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let options = DriverOptions {
-        readers: args.readers.unwrap_or(cores),
-        max_readers: args.max_readers,
-        statement_timeout: Duration::from_millis(args.statement_timeout_ms.max(1)),
-    };
-    let driver = Arc::new(LibsqlDriver::open(&path, &options).await.map_err(|e| format!("cannot open {path}: {e}"))?);
-    let snapshot =
-        snapshot_sqlite(driver.as_ref()).await.map_err(|e| format!("cannot read the schema of {path}: {e}"))?;
+    let statement_timeout = Duration::from_millis(args.statement_timeout_ms.max(1));
+    let file_options =
+        DriverOptions { readers: args.readers.unwrap_or(cores), max_readers: args.max_readers, statement_timeout };
+    let pg_options = PgOptions { max_connections: args.db_connections, statement_timeout, ..PgOptions::default() };
+    let opened = Opened::open(&db, &file_options, &pg_options).await?;
+    let driver = opened.driver();
+    let snapshot = snapshot(driver.as_ref()).await.map_err(|e| format!("cannot read the schema of {label}: {e}"))?;
     let served = snapshot.collections.values().filter(|c| !c.is_system()).count();
-    tracing::info!(collections = served, hash = %&snapshot.hash[..12], "schema mirrored from {path}");
+    tracing::info!(collections = served, hash = %&snapshot.hash[..12], "schema mirrored from {label}");
     let access = AccessSnapshot::load(driver.as_ref(), &snapshot)
         .await
-        .map_err(|e| format!("cannot read the access tables of {path}: {e}"))?;
+        .map_err(|e| format!("cannot read the access tables of {label}: {e}"))?;
     if !access.bootstrapped {
         tracing::warn!(
-            "{path} has no Directus system tables: nothing is served until `rectus bootstrap --db {path}` creates them"
+            "{label} has no Directus system tables: nothing is served until `rectus bootstrap --db {label}` creates them"
         );
     } else if args.cache_enabled && snapshot.collection(crate::cache::VERSIONS_TABLE).is_none() {
         tracing::warn!(
-            "{path} has no {}: writes through other rectus instances stay unseen in the cache until --cache-ttl; `rectus bootstrap --db {path}` adds it",
+            "{label} has no {}: writes through other rectus instances stay unseen in the cache until --cache-ttl; `rectus bootstrap --db {label}` adds it",
             crate::cache::VERSIONS_TABLE
         );
     }
@@ -100,10 +107,15 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
     };
     let app = Arc::new(App::new(snapshot, access, driver.clone(), Arc::new(SystemHost), config));
     let poll = Duration::from_secs(args.schema_poll_seconds.max(1));
-    if app.config.cache.enabled {
-        tokio::spawn(watch_foreign_writes(app.clone(), driver.clone(), poll));
+    match &opened {
+        // Another program writing the file is seen through SQLite's
+        // data_version; on a server, only rectus's own version bumps are.
+        Opened::File(file) if app.config.cache.enabled => {
+            tokio::spawn(watch_foreign_writes(app.clone(), file.clone(), poll));
+        }
+        _ => {}
     }
-    tokio::spawn(watch_schema(app.clone(), driver, poll));
+    tokio::spawn(watch_schema(app.clone(), opened, poll));
 
     let mut router = axum::Router::new().fallback(handle).with_state(app);
     if let Some(origins) = &args.cors_origin {
@@ -162,15 +174,21 @@ fn auth_config(args: &ServeArgs) -> AuthConfig {
 }
 
 /// Re-introspects when another connection changed the schema (SQLite bumps
-/// `schema_version` on every DDL), and swaps the snapshot; re-reads the
-/// access tables, swapping them in when they changed.
-async fn watch_schema(app: Arc<App>, driver: Arc<LibsqlDriver>, every: Duration) {
+/// `schema_version` on every DDL; on a server the catalog's fingerprint
+/// moves), and swaps the snapshot; re-reads the access tables, swapping
+/// them in when they changed.
+async fn watch_schema(app: Arc<App>, opened: Opened, every: Duration) {
+    let driver = opened.driver();
     let version = || async {
-        driver
-            .query(&Statement::new("PRAGMA schema_version"))
-            .await
-            .ok()
-            .and_then(|r| r.scalar().and_then(|v| v.as_i64()))
+        match &opened {
+            Opened::File(file) => file
+                .query(&Statement::new("PRAGMA schema_version"))
+                .await
+                .ok()
+                .and_then(|r| r.scalar().and_then(|v| v.as_i64()))
+                .map(|v| v.to_string()),
+            Opened::Postgres(_) => fingerprint(driver.as_ref()).await.ok(),
+        }
     };
     let mut last = version().await;
     loop {
@@ -187,7 +205,7 @@ async fn watch_schema(app: Arc<App>, driver: Arc<LibsqlDriver>, every: Duration)
         if now == last {
             continue;
         }
-        match snapshot_sqlite(driver.as_ref()).await {
+        match snapshot(driver.as_ref()).await {
             Ok(s) if s.hash != app.schema().hash => {
                 tracing::info!(hash = %&s.hash[..12], "schema changed; snapshot rebuilt");
                 app.set_schema(s);

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// `Rows` are those of the dialect's introspection queries.
 #[derive(Debug, Clone, Default)]
 pub struct RawSchema {
-    /// tbl, kind, cid, col, decl, not_null, dflt, pk, hidden, ddl
+    /// tbl, kind, cid, col, decl, not_null, dflt, pk, hidden, ddl, and
+    /// where the database says so itself, auto (1: the database assigns it)
     pub columns: Rows,
     /// tbl, id, seq, ref_table, col, ref_col, on_update, on_delete
     pub foreign_keys: Rows,
@@ -36,6 +37,9 @@ impl<'a> RowView<'a> {
             Value::Text(s) if !s.is_empty() => Some(s.clone()),
             _ => None,
         }
+    }
+    fn has(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
     }
     fn int(&self, name: &str) -> i64 {
         self.get(name).as_i64().unwrap_or(0)
@@ -65,6 +69,9 @@ struct ColumnInfo {
     not_null: bool,
     default: Option<String>,
     pk: i64,
+    /// Whether the database assigns the value (serial, identity,
+    /// auto_increment); `None` where introspection cannot say (SQLite).
+    auto: Option<bool>,
 }
 
 /// Builds the snapshot from what introspection read.
@@ -109,6 +116,7 @@ fn read_tables(raw: &RawSchema) -> BTreeMap<String, TableInfo> {
             not_null: r.flag("not_null"),
             default: r.text("dflt"),
             pk: r.int("pk"),
+            auto: r.has("auto").then(|| r.flag("auto")),
         });
     }
     tables
@@ -205,7 +213,7 @@ fn build_collection(
         .iter()
         .map(|c| {
             let fm = field_meta.get(&(name.to_string(), c.name.clone()));
-            let (mut field_type, max_length) = FieldType::from_sqlite_decl(&c.decl);
+            let (mut field_type, max_length) = FieldType::from_decl(&c.decl);
             let special = fm.map(|m| m.special.clone()).unwrap_or_default();
             if let Some(t) = special.iter().find_map(|s| FieldType::from_special(s)) {
                 if t != FieldType::Alias {
@@ -222,7 +230,10 @@ fn build_collection(
                 max_length,
                 unique: is_pk || unique.contains(&(name.to_string(), c.name.clone())),
                 primary_key: is_pk,
-                auto_increment: rowid_alias(c) || (is_pk && autoincrement_kw && field_type.is_integer()),
+                auto_increment: match c.auto {
+                    Some(auto) => is_pk && auto,
+                    None => rowid_alias(c) || (is_pk && autoincrement_kw && field_type.is_integer()),
+                },
                 special,
                 hidden: fm.map(|m| m.hidden).unwrap_or(false),
                 readonly: fm.map(|m| m.readonly).unwrap_or(false),

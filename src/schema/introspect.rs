@@ -1,8 +1,24 @@
 //! Introspection queries per dialect. The driver runs them; `build` turns the
-//! rows into a snapshot. Only SQLite/libSQL exists so far.
+//! rows into a snapshot. Every dialect's queries return the same columns.
 
-use crate::db::{DbResult, Driver, Statement};
+use crate::db::{DbResult, Dialect, Driver, Statement};
 use crate::schema::build::RawSchema;
+
+/// One dialect's introspection: columns, foreign keys, unique indexes and
+/// a text that changes iff the schema does.
+pub(super) struct Queries {
+    pub(super) columns: &'static str,
+    pub(super) foreign_keys: &'static str,
+    pub(super) unique: &'static str,
+    pub(super) fingerprint: &'static str,
+}
+
+fn queries(dialect: Dialect) -> &'static Queries {
+    match dialect {
+        Dialect::Sqlite => &SQLITE,
+        Dialect::Postgres => &super::introspect_postgres::POSTGRES,
+    }
+}
 
 /// The tables of the database's user (the `m` of `sqlite_master m`): not
 /// SQLite's, libSQL's or the runtime's (`_cf_*` on D1 answer pragmas with
@@ -40,11 +56,19 @@ WHERE m.type = 'table' AND il."unique" = 1 AND "#,
     " ORDER BY m.name, il.name"
 );
 
-/// Reads the raw schema of a SQLite/libSQL database through `driver`.
-pub async fn introspect_sqlite(driver: &dyn Driver) -> DbResult<RawSchema> {
-    let columns = driver.query(&Statement::new(SQLITE_COLUMNS)).await?;
-    let foreign_keys = driver.query(&Statement::new(SQLITE_FOREIGN_KEYS)).await?;
-    let unique = driver.query(&Statement::new(SQLITE_UNIQUE)).await?;
+const SQLITE: Queries = Queries {
+    columns: SQLITE_COLUMNS,
+    foreign_keys: SQLITE_FOREIGN_KEYS,
+    unique: SQLITE_UNIQUE,
+    fingerprint: FINGERPRINT_SQL,
+};
+
+/// Reads the raw schema of the database behind `driver`.
+pub async fn introspect(driver: &dyn Driver) -> DbResult<RawSchema> {
+    let q = queries(driver.dialect());
+    let columns = driver.query(&Statement::new(q.columns)).await?;
+    let foreign_keys = driver.query(&Statement::new(q.foreign_keys)).await?;
+    let unique = driver.query(&Statement::new(q.unique)).await?;
     let tables: std::collections::HashSet<String> =
         columns.rows.iter().filter_map(|r| r.first().and_then(|v| v.as_str()).map(str::to_string)).collect();
     let has_table = |name: &str| tables.contains(name);
@@ -63,8 +87,8 @@ pub async fn introspect_sqlite(driver: &dyn Driver) -> DbResult<RawSchema> {
 }
 
 /// Introspects and builds the snapshot in one go.
-pub async fn snapshot_sqlite(driver: &dyn Driver) -> DbResult<crate::schema::SchemaSnapshot> {
-    Ok(crate::schema::build_snapshot(&introspect_sqlite(driver).await?))
+pub async fn snapshot(driver: &dyn Driver) -> DbResult<crate::schema::SchemaSnapshot> {
+    Ok(crate::schema::build_snapshot(&introspect(driver).await?))
 }
 
 /// The schema's DDL, which changes iff the schema does (tables of SQLite,
@@ -78,9 +102,9 @@ const FINGERPRINT_SQL: &str = concat!(
 
 /// A short digest of the schema's DDL: equal on every host that holds the
 /// same schema (a file, its D1 import, a Durable Object's copy).
-pub async fn fingerprint_sqlite(driver: &dyn Driver) -> DbResult<String> {
+pub async fn fingerprint(driver: &dyn Driver) -> DbResult<String> {
     use sha2::{Digest, Sha256};
-    let rows = driver.query(&Statement::new(FINGERPRINT_SQL)).await?;
+    let rows = driver.query(&Statement::new(queries(driver.dialect()).fingerprint)).await?;
     let text = rows.scalar().and_then(|v| v.as_str()).unwrap_or("").to_string();
     Ok(Sha256::digest(text.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect())
 }

@@ -68,9 +68,10 @@ impl FieldType {
         matches!(self, FieldType::String | FieldType::Text | FieldType::Csv)
     }
 
-    /// Maps a declared SQLite column type (`VARCHAR(255)`) to a Directus type
-    /// and the length in parentheses, if any.
-    pub fn from_sqlite_decl(decl: &str) -> (FieldType, Option<u32>) {
+    /// Maps a declared column type (SQLite's `VARCHAR(255)`, Postgres's
+    /// `character varying(255)`) to a Directus type and the length in
+    /// parentheses, if any.
+    pub fn from_decl(decl: &str) -> (FieldType, Option<u32>) {
         let lower = decl.trim().to_ascii_lowercase();
         let (base, args) = match lower.find('(') {
             Some(i) => (lower[..i].trim(), lower[i + 1..].trim_end_matches(')').trim()),
@@ -86,7 +87,10 @@ impl FieldType {
             "date" => FieldType::Date,
             "datetime" => FieldType::DateTime,
             "time" => FieldType::Time,
-            "timestamp" => FieldType::Timestamp,
+            "timestamp" | "timestamp with time zone" | "timestamptz" => FieldType::Timestamp,
+            "timestamp without time zone" => FieldType::DateTime,
+            "time without time zone" | "time with time zone" => FieldType::Time,
+            "bytea" => FieldType::Binary,
             "json" | "jsonb" => FieldType::Json,
             "uuid" => FieldType::Uuid,
             "char" | "character" if length == Some(36) => FieldType::Uuid,
@@ -122,13 +126,17 @@ mod tests {
 
     #[test]
     fn maps_declared_types() {
-        assert_eq!(FieldType::from_sqlite_decl("VARCHAR(255)"), (FieldType::String, Some(255)));
-        assert_eq!(FieldType::from_sqlite_decl("INTEGER"), (FieldType::Integer, None));
-        assert_eq!(FieldType::from_sqlite_decl("BIGINT"), (FieldType::BigInteger, None));
-        assert_eq!(FieldType::from_sqlite_decl("DECIMAL(10,2)"), (FieldType::Decimal, None));
-        assert_eq!(FieldType::from_sqlite_decl("CHAR(36)"), (FieldType::Uuid, Some(36)));
-        assert_eq!(FieldType::from_sqlite_decl("datetime"), (FieldType::DateTime, None));
-        assert_eq!(FieldType::from_sqlite_decl(""), (FieldType::Unknown, None));
-        assert_eq!(FieldType::from_sqlite_decl("TEXT"), (FieldType::Text, None));
+        assert_eq!(FieldType::from_decl("VARCHAR(255)"), (FieldType::String, Some(255)));
+        assert_eq!(FieldType::from_decl("INTEGER"), (FieldType::Integer, None));
+        assert_eq!(FieldType::from_decl("BIGINT"), (FieldType::BigInteger, None));
+        assert_eq!(FieldType::from_decl("DECIMAL(10,2)"), (FieldType::Decimal, None));
+        assert_eq!(FieldType::from_decl("CHAR(36)"), (FieldType::Uuid, Some(36)));
+        assert_eq!(FieldType::from_decl("datetime"), (FieldType::DateTime, None));
+        assert_eq!(FieldType::from_decl(""), (FieldType::Unknown, None));
+        assert_eq!(FieldType::from_decl("TEXT"), (FieldType::Text, None));
+        assert_eq!(FieldType::from_decl("character varying(64)"), (FieldType::String, Some(64)));
+        assert_eq!(FieldType::from_decl("timestamp with time zone"), (FieldType::Timestamp, None));
+        assert_eq!(FieldType::from_decl("timestamp without time zone"), (FieldType::DateTime, None));
+        assert_eq!(FieldType::from_decl("double precision"), (FieldType::Float, None));
     }
 }

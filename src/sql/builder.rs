@@ -156,7 +156,7 @@ fn pack_params(stmt: &Statement) -> Statement {
 
 /// `sql` with each numbered placeholder `?N` (N ≥ 1) replaced by `f(N)`;
 /// placeholders inside quoted literals or identifiers are left alone.
-fn map_placeholders(sql: &str, mut f: impl FnMut(usize) -> String) -> String {
+pub(crate) fn map_placeholders(sql: &str, mut f: impl FnMut(usize) -> String) -> String {
     let mut out = String::with_capacity(sql.len() + sql.len() / 4);
     let mut chars = sql.chars().peekable();
     let mut quote: Option<char> = None;

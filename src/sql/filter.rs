@@ -213,7 +213,7 @@ impl<'a> FilterCtx<'a> {
     ) -> ApiResult<String> {
         use Operator::*;
         // A variable standing for a list of ids compares like `_in`.
-        if let (In | Nin, Some(list)) = (op, self.variable_list(b, value)?) {
+        if let (In | Nin, Some(list)) = (op, self.variable_list(b, value, operand.sql_type())?) {
             return Ok(format!("{expr} {}IN ({list})", if op == Nin { "NOT " } else { "" }));
         }
         let bind = |b: &mut SqlBuilder, v: &Json| self.bind_value(b, operand, v);
@@ -234,7 +234,8 @@ impl<'a> FilterCtx<'a> {
                 // One JSON parameter however long the list: the edge allows 100.
                 let typed = items.iter().map(|i| operand.list_item(i)).collect::<ApiResult<Vec<_>>>()?;
                 let p = b.param(Json::Array(typed).to_string());
-                format!("{expr} {}IN ({})", if op == Nin { "NOT " } else { "" }, b.dialect().json_list(&p))
+                let list = b.dialect().json_list(&p, operand.sql_type());
+                format!("{expr} {}IN ({list})", if op == Nin { "NOT " } else { "" })
             }
             Between | Nbetween => {
                 let items = list(value);
@@ -324,7 +325,7 @@ impl<'a> FilterCtx<'a> {
 
     /// The SQL list for `_in: "$CURRENT_ROLES"` (or a list holding such
     /// variables); `None` when `value` names no list variable.
-    fn variable_list(&self, b: &mut SqlBuilder, value: &Json) -> ApiResult<Option<String>> {
+    fn variable_list(&self, b: &mut SqlBuilder, value: &Json, elem: Option<&str>) -> ApiResult<Option<String>> {
         let items = list(value);
         let vars: Vec<Variable> = items.iter().filter_map(|i| i.as_str().and_then(variable)).collect();
         if vars.is_empty() {
@@ -335,7 +336,7 @@ impl<'a> FilterCtx<'a> {
             parts.push(match (var.slot, var.path) {
                 (Slot::Roles | Slot::Policies, None) => {
                     let p = b.slot(var.slot);
-                    b.dialect().json_list(&p)
+                    b.dialect().json_list(&p, elem)
                 }
                 (Slot::User | Slot::Role, None) => format!("SELECT {}", b.slot(var.slot)),
                 (Slot::User | Slot::Role, Some(path)) => format!("SELECT {}", self.variable_path(b, var, path)?),
@@ -347,7 +348,7 @@ impl<'a> FilterCtx<'a> {
             items.into_iter().filter(|i| i.as_str().is_none_or(|s| variable(s).is_none())).collect();
         if !literals.is_empty() {
             let p = b.param(Json::Array(literals).to_string());
-            parts.push(b.dialect().json_list(&p));
+            parts.push(b.dialect().json_list(&p, elem));
         }
         Ok(Some(parts.join(" UNION ALL ")))
     }
@@ -357,7 +358,8 @@ impl<'a> FilterCtx<'a> {
         let table = if slot == Slot::Roles { "directus_roles" } else { "directus_policies" };
         let (value, key) = self.system_row_value(b, table, path)?;
         let ids = b.slot(slot);
-        Ok(format!("SELECT {value} WHERE {key} IN ({})", b.dialect().json_list(&ids)))
+        let key_type = self.schema.collection(table).and_then(|c| c.pk_field().db_type.as_deref());
+        Ok(format!("SELECT {value} WHERE {key} IN ({})", b.dialect().json_list(&ids, key_type)))
     }
 }
 
@@ -369,6 +371,14 @@ enum Operand<'f> {
 }
 
 impl Operand<'_> {
+    /// The SQL type values compared with it take (a list's elements).
+    fn sql_type(&self) -> Option<&str> {
+        match self {
+            Operand::Field(f) => f.db_type.as_deref(),
+            Operand::Function(_) => Some("integer"),
+        }
+    }
+
     /// `v` as a JSON element of an `_in` list (numbers stay numbers, so the
     /// comparison with the column matches its affinity).
     fn list_item(&self, v: &Json) -> ApiResult<Json> {

@@ -401,14 +401,18 @@ fn search_sql(b: &mut SqlBuilder, scope: &Scope, term: &str) -> String {
     let coll = scope.coll();
     let p = b.param(term.to_string());
     let number = term.trim().parse::<f64>().ok().filter(|f| f.is_finite());
+    // Bound as numbers: a typed database will not compare an integer column with '1.0'.
+    let integer = number.filter(|n| n.fract() == 0.0 && n.abs() < 9e15).map(|n| b.param(n as i64));
+    let real = number.map(|n| b.param(n));
     let is_uuid = term.len() == 36 && term.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
     let mut parts = Vec::new();
     for f in coll.columns().filter(|f| scope.field(&f.name).is_ok()) {
         let e = scope.column_expr(&f.name);
-        match f.field_type {
-            t if t.is_textual() => parts.push(b.dialect().text_match(TextMatch::Contains, true, &e, &p)),
-            t if t.is_numeric() && number.is_some() => parts.push(format!("{e} = {p}")),
-            FieldType::Uuid if is_uuid => parts.push(format!("{e} = {p}")),
+        match (f.field_type, &integer, &real) {
+            (t, _, _) if t.is_textual() => parts.push(b.dialect().text_match(TextMatch::Contains, true, &e, &p)),
+            (t, Some(n), _) if t.is_integer() => parts.push(format!("{e} = {n}")),
+            (t, _, Some(x)) if t.is_numeric() && !t.is_integer() => parts.push(format!("{e} = {x}")),
+            (FieldType::Uuid, _, _) if is_uuid => parts.push(format!("{e} = {p}")),
             _ => {}
         }
     }

@@ -51,8 +51,13 @@ fn stored(d: &dyn Dialect, f: &Field, placeholder: String) -> String {
 pub fn delete(d: &'static dyn Dialect, coll: &Collection, keys: &[Value]) -> Statement {
     let mut b = SqlBuilder::new(d);
     let p = b.param(keys_json(keys));
-    b.finish(format!("DELETE FROM {} WHERE {} IN ({})", ident(&coll.name), ident(&coll.primary_key), d.json_list(&p)))
-        .statement
+    b.finish(format!(
+        "DELETE FROM {} WHERE {} IN ({})",
+        ident(&coll.name),
+        ident(&coll.primary_key),
+        pk_list(d, coll, &p)
+    ))
+    .statement
 }
 
 /// Keys that exist among `keys`.
@@ -60,7 +65,7 @@ pub fn existing_keys(d: &'static dyn Dialect, coll: &Collection, keys: &[Value])
     let mut b = SqlBuilder::new(d);
     let p = b.param(keys_json(keys));
     let pk = ident(&coll.primary_key);
-    b.finish(format!("SELECT {pk} FROM {} WHERE {pk} IN ({})", ident(&coll.name), d.json_list(&p))).statement
+    b.finish(format!("SELECT {pk} FROM {} WHERE {pk} IN ({})", ident(&coll.name), pk_list(d, coll, &p))).statement
 }
 
 /// Keys among `keys` whose items the grant covers (`predicate` on the row
@@ -69,7 +74,7 @@ pub fn covered_keys(mut b: SqlBuilder, coll: &Collection, keys: &[Value], predic
     let p = b.param(keys_json(keys));
     let pk = ident(&coll.primary_key);
     let rule = predicate.map(|r| format!(" AND {r}")).unwrap_or_default();
-    let list = b.dialect().json_list(&p);
+    let list = pk_list(b.dialect(), coll, &p);
     b.finish(format!("SELECT t.{pk} FROM {} AS t WHERE t.{pk} IN ({}){rule}", ident(&coll.name), list)).statement
 }
 
@@ -111,7 +116,7 @@ pub fn deselect_children(
     let mut b = SqlBuilder::new(d);
     let (pp, kp) = (b.param(parent.clone()), b.param(keys_json(keys)));
     let (table, fk_q, pk) = (ident(&child.name), ident(fk), ident(&child.primary_key));
-    let list = d.json_list(&kp);
+    let list = pk_list(d, child, &kp);
     let sql = match action {
         DeselectAction::Nullify => {
             format!("UPDATE {table} SET {fk_q} = NULL WHERE {fk_q} = {pp} AND {pk} IN ({list})")
@@ -119,6 +124,11 @@ pub fn deselect_children(
         DeselectAction::Delete => format!("DELETE FROM {table} WHERE {fk_q} = {pp} AND {pk} IN ({list})"),
     };
     b.finish(sql).statement
+}
+
+/// The keys of `coll` in the JSON array bound at `p`, as a sub-select.
+fn pk_list(d: &dyn Dialect, coll: &Collection, p: &str) -> String {
+    d.json_list(p, coll.pk_field().db_type.as_deref())
 }
 
 fn keys_json(keys: &[Value]) -> String {

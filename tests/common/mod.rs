@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod graphql;
+pub mod postgres;
 
 use rectus::native::cli::{Cli, Command};
 use serde_json::Value;

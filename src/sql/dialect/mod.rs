@@ -4,10 +4,12 @@
 //! Durable Objects) exists so far; docs/plans/dialects.md lists what moves
 //! here next and the Postgres and MySQL forms.
 
+mod postgres;
 mod sqlite;
 
 use crate::schema::{Field, FieldType};
 
+pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
 /// A substring test of a text match.
@@ -35,14 +37,18 @@ pub trait Dialect: crate::db::MaybeSendSync + std::fmt::Debug + 'static {
     /// A JSON object of (key, value SQL) pairs, keys in their order.
     fn json_object(&self, pairs: &[(&str, String)]) -> String;
 
+    /// A JSON array of the given values.
+    fn json_array(&self, items: &[String]) -> String;
+
     /// The JSON array of `elem` over the rows of the query it is selected
     /// in; `elem_is_json` when `elem` is JSON text that crossed a sub-select
     /// and must be taken as JSON again.
     fn json_array_agg(&self, elem: &str, elem_is_json: bool) -> String;
 
     /// A sub-select body (`SELECT value FROM ...`) listing the elements of
-    /// the JSON array bound at `param`.
-    fn json_list(&self, param: &str) -> String;
+    /// the JSON array bound at `param`, as values of the declared column
+    /// type `elem` (text when `None`) where the database needs them typed.
+    fn json_list(&self, param: &str, elem: Option<&str>) -> String;
 
     /// `e` contains, starts with or ends with the text bound at `p`;
     /// ignoring case when `ci`. `p` is never the empty text for `EndsWith`.
@@ -82,5 +88,6 @@ pub trait Dialect: crate::db::MaybeSendSync + std::fmt::Debug + 'static {
 pub fn of(kind: crate::db::Dialect) -> &'static dyn Dialect {
     match kind {
         crate::db::Dialect::Sqlite => &Sqlite,
+        crate::db::Dialect::Postgres => &Postgres,
     }
 }

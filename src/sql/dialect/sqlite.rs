@@ -29,6 +29,10 @@ impl Dialect for Sqlite {
         sql
     }
 
+    fn json_array(&self, items: &[String]) -> String {
+        format!("json_array({})", items.join(", "))
+    }
+
     /// The JSON subtype does not cross a sub-select: json() restores it.
     fn json_array_agg(&self, elem: &str, elem_is_json: bool) -> String {
         if elem_is_json {
@@ -38,7 +42,7 @@ impl Dialect for Sqlite {
         }
     }
 
-    fn json_list(&self, param: &str) -> String {
+    fn json_list(&self, param: &str, _elem: Option<&str>) -> String {
         format!("SELECT value FROM json_each({param})")
     }
 

@@ -1,0 +1,206 @@
+-- rectus migration 0001 (Postgres): Directus 11's access-control and metadata tables.
+-- Names, columns and defaults follow Directus (its Postgres DDL: uuid keys, serial ids, timestamptz); foreign keys
+-- to Directus tables rectus does not create (files, folders, shares, OAuth
+-- clients) are left out. Every table is created only when missing, so a
+-- database Directus made keeps its own tables and rows.
+
+CREATE TABLE IF NOT EXISTS "directus_roles" (
+  "id" uuid NOT NULL,
+  "name" varchar(100) NOT NULL,
+  "icon" varchar(64) NOT NULL DEFAULT 'supervised_user_circle',
+  "description" text,
+  "parent" uuid,
+  PRIMARY KEY ("id"),
+  FOREIGN KEY ("parent") REFERENCES "directus_roles" ("id")
+);
+
+CREATE TABLE IF NOT EXISTS "directus_users" (
+  "id" uuid NOT NULL,
+  "first_name" varchar(50),
+  "last_name" varchar(50),
+  "email" varchar(128),
+  "password" varchar(255),
+  "location" varchar(255),
+  "title" varchar(50),
+  "description" text,
+  "tags" json,
+  "avatar" uuid,
+  "language" varchar(255) DEFAULT NULL,
+  "tfa_secret" varchar(255),
+  "status" varchar(16) NOT NULL DEFAULT 'active',
+  "role" uuid,
+  "token" varchar(255),
+  "last_access" timestamp with time zone,
+  "last_page" varchar(255),
+  "provider" varchar(128) NOT NULL DEFAULT 'default',
+  "external_identifier" varchar(255),
+  "auth_data" json,
+  "email_notifications" boolean DEFAULT '1',
+  "appearance" varchar(255),
+  "theme_dark" varchar(255),
+  "theme_light" varchar(255),
+  "theme_light_overrides" json,
+  "theme_dark_overrides" json,
+  "text_direction" varchar(255) NOT NULL DEFAULT 'auto',
+  PRIMARY KEY ("id"),
+  FOREIGN KEY ("role") REFERENCES "directus_roles" ("id") ON DELETE SET NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS "directus_users_email_unique" ON "directus_users" ("email");
+CREATE UNIQUE INDEX IF NOT EXISTS "directus_users_token_unique" ON "directus_users" ("token");
+
+CREATE TABLE IF NOT EXISTS "directus_policies" (
+  "id" uuid NOT NULL,
+  "name" varchar(100) NOT NULL,
+  "icon" varchar(64) NOT NULL DEFAULT 'badge',
+  "description" text,
+  "ip_access" text,
+  "enforce_tfa" boolean NOT NULL DEFAULT '0',
+  "admin_access" boolean NOT NULL DEFAULT '0',
+  "app_access" boolean NOT NULL DEFAULT '0',
+  PRIMARY KEY ("id")
+);
+
+CREATE TABLE IF NOT EXISTS "directus_access" (
+  "id" uuid NOT NULL,
+  "role" uuid NULL,
+  "user" uuid NULL,
+  "policy" uuid NOT NULL,
+  "sort" integer,
+  PRIMARY KEY ("id"),
+  FOREIGN KEY ("role") REFERENCES "directus_roles" ("id") ON DELETE CASCADE,
+  FOREIGN KEY ("user") REFERENCES "directus_users" ("id") ON DELETE CASCADE,
+  FOREIGN KEY ("policy") REFERENCES "directus_policies" ("id") ON DELETE CASCADE
+);
+
+CREATE TABLE IF NOT EXISTS "directus_permissions" (
+  "id" serial PRIMARY KEY,
+  "collection" varchar(64) NOT NULL,
+  "action" varchar(10) NOT NULL,
+  "permissions" json,
+  "validation" json,
+  "presets" json,
+  "fields" text,
+  "policy" uuid NOT NULL,
+  FOREIGN KEY ("policy") REFERENCES "directus_policies" ("id") ON DELETE CASCADE
+);
+
+CREATE TABLE IF NOT EXISTS "directus_sessions" (
+  "token" varchar(64) NOT NULL,
+  "user" uuid,
+  "expires" timestamp with time zone NOT NULL,
+  "ip" varchar(255),
+  "user_agent" text,
+  "share" uuid,
+  "origin" varchar(255) NULL,
+  "next_token" varchar(64) NULL,
+  PRIMARY KEY ("token"),
+  FOREIGN KEY ("user") REFERENCES "directus_users" ("id") ON DELETE CASCADE
+);
+
+CREATE TABLE IF NOT EXISTS "directus_settings" (
+  "id" serial PRIMARY KEY,
+  "project_name" varchar(100) NOT NULL DEFAULT 'Directus',
+  "project_url" varchar(255),
+  "project_color" varchar(255) NOT NULL DEFAULT '#6644FF',
+  "project_logo" uuid,
+  "public_foreground" uuid,
+  "public_background" uuid,
+  "public_note" text,
+  "auth_login_attempts" integer DEFAULT '25',
+  "auth_password_policy" varchar(100),
+  "storage_asset_transform" varchar(7) DEFAULT 'all',
+  "storage_asset_presets" json,
+  "custom_css" text,
+  "storage_default_folder" uuid,
+  "basemaps" json,
+  "mapbox_key" varchar(255),
+  "module_bar" json,
+  "project_descriptor" varchar(100) NULL,
+  "default_language" varchar(255) NOT NULL DEFAULT 'en-US',
+  "custom_aspect_ratios" json,
+  "public_favicon" uuid,
+  "default_appearance" varchar(255) NOT NULL DEFAULT 'auto',
+  "default_theme_light" varchar(255),
+  "theme_light_overrides" json,
+  "default_theme_dark" varchar(255),
+  "theme_dark_overrides" json,
+  "report_error_url" varchar(255) NULL,
+  "report_bug_url" varchar(255) NULL,
+  "report_feature_url" varchar(255) NULL,
+  "public_registration" boolean NOT NULL DEFAULT '0',
+  "public_registration_verify_email" boolean NOT NULL DEFAULT '1',
+  "public_registration_role" uuid NULL,
+  "public_registration_email_filter" json NULL,
+  "project_id" uuid,
+  FOREIGN KEY ("public_registration_role") REFERENCES "directus_roles" ("id") ON DELETE SET NULL
+);
+
+CREATE TABLE IF NOT EXISTS "directus_collections" (
+  "collection" varchar(64) NOT NULL,
+  "icon" varchar(64),
+  "note" text,
+  "display_template" varchar(255),
+  "hidden" boolean NOT NULL DEFAULT '0',
+  "singleton" boolean NOT NULL DEFAULT '0',
+  "translations" json,
+  "archive_field" varchar(64),
+  "archive_app_filter" boolean NOT NULL DEFAULT '1',
+  "archive_value" varchar(255),
+  "unarchive_value" varchar(255),
+  "sort_field" varchar(64),
+  "accountability" varchar(255) DEFAULT 'all',
+  "color" varchar(255) NULL,
+  "item_duplication_fields" json NULL,
+  "sort" integer,
+  "group" varchar(64),
+  "collapse" varchar(255) NOT NULL DEFAULT 'open',
+  "preview_url" varchar(255) NULL,
+  "versioning" boolean NOT NULL DEFAULT '0',
+  PRIMARY KEY ("collection"),
+  FOREIGN KEY ("group") REFERENCES "directus_collections" ("collection")
+);
+
+CREATE TABLE IF NOT EXISTS "directus_fields" (
+  "id" serial PRIMARY KEY,
+  "collection" varchar(64) NOT NULL,
+  "field" varchar(64) NOT NULL,
+  "special" varchar(64),
+  "interface" varchar(64),
+  "options" json,
+  "display" varchar(64),
+  "display_options" json,
+  "readonly" boolean NOT NULL DEFAULT '0',
+  "hidden" boolean NOT NULL DEFAULT '0',
+  "sort" integer,
+  "width" varchar(30) DEFAULT 'full',
+  "translations" json,
+  "note" text,
+  "conditions" json,
+  "required" boolean DEFAULT '0',
+  "group" varchar(64),
+  "validation" json,
+  "validation_message" text,
+  "searchable" boolean NOT NULL DEFAULT '1'
+);
+
+CREATE TABLE IF NOT EXISTS "directus_relations" (
+  "id" serial PRIMARY KEY,
+  "many_collection" varchar(64) NOT NULL,
+  "many_field" varchar(64) NOT NULL,
+  "one_collection" varchar(64),
+  "one_field" varchar(64),
+  "one_collection_field" varchar(64),
+  "one_allowed_collections" text,
+  "junction_field" varchar(64),
+  "sort_field" varchar(64),
+  "one_deselect_action" varchar(255) NOT NULL DEFAULT 'nullify'
+);
+
+-- rectus's own: failed logins per user since the last success (Directus
+-- keeps this count in process memory; here every host sees the same count).
+CREATE TABLE IF NOT EXISTS "rectus_login_failures" (
+  "user" uuid NOT NULL,
+  "failures" integer NOT NULL DEFAULT 0,
+  PRIMARY KEY ("user"),
+  FOREIGN KEY ("user") REFERENCES "directus_users" ("id") ON DELETE CASCADE
+);

@@ -1,0 +1,52 @@
+//! Postgres: what every host's Postgres driver shares (placeholders, values,
+//! errors, reading rows), and the native pooled driver.
+
+mod cell;
+mod errors;
+mod native;
+
+pub use cell::{PgCell, PgParam};
+pub use errors::classify;
+pub use native::{PgOptions, PostgresDriver};
+
+use crate::db::{DbError, DbResult, Rows, Statement};
+use tokio_postgres::types::ToSql;
+
+/// The statement's SQL in Postgres's placeholders: the compiler's `?N`
+/// become `$N` (quoted text is left alone).
+pub fn render(sql: &str) -> String {
+    crate::sql::builder::map_placeholders(sql, |n| format!("${n}"))
+}
+
+/// The parameters as the driver's `ToSql` list.
+pub fn params(stmt: &Statement) -> Vec<PgParam<'_>> {
+    stmt.params.iter().map(PgParam).collect()
+}
+
+/// `params` as the references tokio-postgres takes.
+pub fn param_refs<'a>(params: &'a [PgParam<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+/// Result rows as the core's [`Rows`].
+pub fn rows(columns: &[tokio_postgres::Column], rows: &[tokio_postgres::Row]) -> DbResult<Rows> {
+    let names = columns.iter().map(|c| c.name().to_string()).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut cells = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            let cell: PgCell = row.try_get(i).map_err(|e| DbError::Other(e.to_string()))?;
+            cells.push(cell.0);
+        }
+        out.push(cells);
+    }
+    Ok(Rows { columns: names, rows: out })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_become_dollar_numbers_outside_quotes() {
+        assert_eq!(super::render(r#"SELECT ?1, '?2', "?3", ?12"#), r#"SELECT $1, '?2', "?3", $12"#);
+    }
+}

@@ -1,0 +1,183 @@
+//! The native Postgres driver: a small deadpool of tokio-postgres
+//! connections, statements prepared once per connection and reused.
+
+use super::{classify, param_refs, params, render, rows};
+use crate::db::{DbError, DbResult, Dialect, Driver, Rows, Statement, Transaction};
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use std::time::Duration;
+use tokio_postgres::NoTls;
+
+/// How the driver uses the server.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// Most connections open at once.
+    pub max_connections: usize,
+    /// Time budget of one statement (the server's `statement_timeout`).
+    pub statement_timeout: Duration,
+    /// How long to wait for a connection (to open or to come free).
+    pub connect_timeout: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        PgOptions {
+            max_connections: (cores * 2).max(4),
+            statement_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// A Postgres database reached through a connection pool.
+pub struct PostgresDriver {
+    pool: Pool,
+    budget: Duration,
+}
+
+impl PostgresDriver {
+    /// A pool for `url` (`postgres://user@host/db?options=...`). No
+    /// connection is made yet: the first statement opens one, so a server
+    /// that is down now is not an error until something needs it.
+    pub fn open(url: &str, options: &PgOptions) -> DbResult<PostgresDriver> {
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|e| DbError::Other(format!("not a Postgres URL: {e}")))?;
+        if !matches!(
+            config.get_ssl_mode(),
+            tokio_postgres::config::SslMode::Disable | tokio_postgres::config::SslMode::Prefer
+        ) {
+            return Err(DbError::Unsupported("TLS to Postgres (sslmode=require) is not supported yet".into()));
+        }
+        config.connect_timeout(options.connect_timeout);
+        config.keepalives(true);
+        if config.get_application_name().is_none() {
+            config.application_name("rectus");
+        }
+        // The server stops a statement past its budget (SQLSTATE 57014), so
+        // nothing keeps running there after the request gave up.
+        let ms = options.statement_timeout.as_millis();
+        let server_options = format!("{} -c statement_timeout={ms}", config.get_options().unwrap_or_default());
+        config.options(server_options.trim());
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(options.max_connections.max(1))
+            .wait_timeout(Some(options.connect_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .recycle_timeout(Some(options.connect_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| DbError::Other(format!("cannot build the Postgres pool: {e}")))?;
+        Ok(PostgresDriver { pool, budget: options.statement_timeout })
+    }
+
+    /// Connections open right now.
+    pub fn open_connections(&self) -> usize {
+        self.pool.status().size
+    }
+
+    async fn connection(&self) -> DbResult<Object> {
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => classify(&e, self.ms()),
+            e => DbError::Unavailable(e.to_string()),
+        })
+    }
+
+    fn ms(&self) -> u64 {
+        self.budget.as_millis() as u64
+    }
+}
+
+/// Runs `stmt` on `client` and reads all its rows; gives up a little after
+/// the server's own timeout, for a server that stopped answering.
+async fn query(client: &Object, stmt: &Statement, budget: Duration) -> DbResult<Rows> {
+    tracing::trace!(sql = %stmt.sql, params = ?stmt.params, "query");
+    let ms = budget.as_millis() as u64;
+    let run = async {
+        let prepared = client.prepare_cached(&render(&stmt.sql)).await.map_err(|e| classify(&e, ms))?;
+        let params = params(stmt);
+        let found = client.query(&prepared, &param_refs(&params)).await.map_err(|e| classify(&e, ms))?;
+        rows(prepared.columns(), &found)
+    };
+    tokio::time::timeout(budget + Duration::from_secs(1), run).await.unwrap_or(Err(DbError::Timeout { ms }))
+}
+
+async fn execute(client: &Object, stmt: &Statement, budget: Duration) -> DbResult<u64> {
+    let ms = budget.as_millis() as u64;
+    let run = async {
+        let prepared = client.prepare_cached(&render(&stmt.sql)).await.map_err(|e| classify(&e, ms))?;
+        let params = params(stmt);
+        client.execute(&prepared, &param_refs(&params)).await.map_err(|e| classify(&e, ms))
+    };
+    tokio::time::timeout(budget + Duration::from_secs(1), run).await.unwrap_or(Err(DbError::Timeout { ms }))
+}
+
+#[async_trait]
+impl Driver for PostgresDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn query(&self, stmt: &Statement) -> DbResult<Rows> {
+        let client = self.connection().await?;
+        query(&client, stmt, self.budget).await
+    }
+
+    async fn begin(&self) -> DbResult<Box<dyn Transaction>> {
+        let client = self.connection().await?;
+        client.batch_execute("BEGIN").await.map_err(|e| classify(&e, self.ms()))?;
+        Ok(Box::new(PgTransaction { client: Some(client), budget: self.budget }))
+    }
+}
+
+/// A transaction on one pooled connection, which it holds until it ends.
+struct PgTransaction {
+    client: Option<Object>,
+    budget: Duration,
+}
+
+impl PgTransaction {
+    fn client(&self) -> DbResult<&Object> {
+        self.client.as_ref().ok_or_else(|| DbError::Other("transaction already finished".into()))
+    }
+
+    async fn finish(&mut self, sql: &str) -> DbResult<()> {
+        let result = self.client()?.batch_execute(sql).await.map_err(|e| classify(&e, 0));
+        self.client = None;
+        result
+    }
+}
+
+#[async_trait]
+impl Transaction for PgTransaction {
+    async fn query(&mut self, stmt: &Statement) -> DbResult<Rows> {
+        query(self.client()?, stmt, self.budget).await
+    }
+
+    async fn execute(&mut self, stmt: &Statement) -> DbResult<u64> {
+        execute(self.client()?, stmt, self.budget).await
+    }
+
+    async fn commit(mut self: Box<Self>) -> DbResult<()> {
+        self.finish("COMMIT").await
+    }
+
+    async fn rollback(mut self: Box<Self>) -> DbResult<()> {
+        self.finish("ROLLBACK").await
+    }
+}
+
+impl Drop for PgTransaction {
+    fn drop(&mut self) {
+        // Dropped while open (a failed or cancelled request): roll back
+        // before the connection goes back to the pool.
+        if let Some(client) = self.client.take() {
+            tokio::spawn(async move {
+                if client.batch_execute("ROLLBACK").await.is_err() {
+                    // A connection in an unknown state never goes back.
+                    let _ = Object::take(client);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! `rectus copy`: a SQLite/libSQL database into an empty Postgres schema,
+//! tables, keys, indexes, views and rows, so the same data can be served from
+//! either (the demo data sets on Postgres, the tests' and bench's copies).
+//!
+//! The system tables come from rectus's Postgres migrations; the user's
+//! tables are created with each column's type mapped from its declared
+//! SQLite type, and get their foreign keys once their rows are in. It is
+//! one transaction: a failed copy leaves the target as it was.
+
+use crate::db::{DbError, DbResult, Dialect, Driver, Statement, Transaction, Value};
+use crate::schema::{Collection, Field, FieldType, SchemaSnapshot};
+use crate::sql::builder::{ident, literal};
+use serde_json::Value as Json;
+use std::collections::BTreeSet;
+
+/// What a copy did.
+#[derive(Debug, Default)]
+pub struct CopyReport {
+    pub tables: usize,
+    pub rows: u64,
+    /// Tables left out: those without a single-column primary key.
+    pub skipped: Vec<String>,
+}
+
+/// Tables of rectus's own that the target keeps as its migrations made them.
+const KEEP_TARGET: &[&str] = &["rectus_migrations", "rectus_data_versions"];
+
+/// Rows per INSERT statement.
+const BATCH: usize = 250;
+
+/// Copies the database behind `from` (SQLite) into `to` (Postgres), whose
+/// current schema must hold none of the source's own tables yet.
+pub async fn copy(from: &dyn Driver, to: &dyn Driver, host: &dyn crate::app::Host) -> DbResult<CopyReport> {
+    if from.dialect() != Dialect::Sqlite || to.dialect() != Dialect::Postgres {
+        return Err(DbError::Unsupported("rectus copy goes from a SQLite file to Postgres".into()));
+    }
+    let source = crate::schema::introspect::snapshot(from).await?;
+    crate::bootstrap::migrate(to, host).await?;
+    let existing = crate::schema::introspect::snapshot(to).await?;
+    let tables: Vec<&Collection> =
+        copy_order(&source).into_iter().filter(|c| !c.is_view && !KEEP_TARGET.contains(&c.name.as_str())).collect();
+    let mut report = CopyReport::default();
+    let mut tx = to.begin().await?;
+    let mut created = BTreeSet::new();
+    for coll in &tables {
+        if existing.collection(&coll.name).is_none() {
+            tx.execute(&Statement::new(create_table(coll))).await?;
+            created.insert(coll.name.clone());
+        }
+    }
+    for coll in &tables {
+        let columns: Vec<&Field> = match existing.collection(&coll.name) {
+            Some(into) => coll.columns().filter(|f| into.field(&f.name).is_some_and(|t| !t.is_alias())).collect(),
+            None => coll.columns().collect(),
+        };
+        report.rows += copy_rows(from, tx.as_mut(), coll, &columns, &existing).await?;
+        report.tables += 1;
+    }
+    for statement in foreign_keys(&source, &created).into_iter().chain(definitions(from, &created).await?) {
+        tx.execute(&Statement::new(statement)).await?;
+    }
+    for coll in tables.iter().filter(|c| created.contains(&c.name)) {
+        if let Some(sql) = restart_sequence(coll) {
+            tx.query(&Statement::new(sql)).await?;
+        }
+    }
+    tx.commit().await?;
+    report.skipped = skipped(from, &source).await?;
+    Ok(report)
+}
+
+/// Tables ordered so that each comes after the tables its foreign keys
+/// point at (cycles and self-references keep their name order).
+fn copy_order(schema: &SchemaSnapshot) -> Vec<&Collection> {
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    let mut order = Vec::new();
+    let mut left: Vec<&Collection> = schema.collections.values().collect();
+    while !left.is_empty() {
+        let ready = |c: &Collection| {
+            schema.relations.iter().filter(|r| r.many_collection == c.name && r.on_delete.is_some()).all(|r| {
+                r.one_collection == c.name
+                    || done.contains(r.one_collection.as_str())
+                    || schema.collection(&r.one_collection).is_none()
+            })
+        };
+        let (now, later): (Vec<&Collection>, Vec<&Collection>) = left.iter().copied().partition(|c| ready(c));
+        let now = if now.is_empty() { vec![later[0]] } else { now };
+        for c in &now {
+            done.insert(c.name.as_str());
+        }
+        left.retain(|c| !done.contains(c.name.as_str()));
+        order.extend(now);
+    }
+    order
+}
+
+/// The Postgres type for a column declared `decl` in SQLite.
+fn postgres_type(f: &Field) -> String {
+    let decl = f.db_type.as_deref().unwrap_or("");
+    let (ty, length) = FieldType::from_decl(decl);
+    let serial = f.primary_key && f.auto_increment;
+    match ty {
+        FieldType::Integer if serial => "serial".into(),
+        FieldType::BigInteger if serial => "bigserial".into(),
+        FieldType::Integer => "integer".into(),
+        FieldType::BigInteger => "bigint".into(),
+        FieldType::Float => "double precision".into(),
+        FieldType::Decimal => match decl.find('(') {
+            Some(i) => format!("numeric{}", &decl[i..]),
+            None => "numeric".into(),
+        },
+        FieldType::String => match length {
+            Some(n) => format!("varchar({n})"),
+            None => "text".into(),
+        },
+        FieldType::Boolean => "boolean".into(),
+        FieldType::Date => "date".into(),
+        FieldType::DateTime => "timestamp".into(),
+        FieldType::Time => "time".into(),
+        FieldType::Timestamp => "timestamp with time zone".into(),
+        FieldType::Json => "json".into(),
+        FieldType::Uuid => "uuid".into(),
+        FieldType::Binary => "bytea".into(),
+        _ => "text".into(),
+    }
+}
+
+fn create_table(coll: &Collection) -> String {
+    let mut columns: Vec<String> = coll
+        .columns()
+        .map(|f| {
+            let mut sql = format!("{} {}", ident(&f.name), postgres_type(f));
+            if !f.nullable && !f.primary_key {
+                sql.push_str(" NOT NULL");
+            }
+            if let Some(default) = f.default_value.as_ref().and_then(|d| default_sql(d, f)) {
+                sql.push_str(&format!(" DEFAULT {default}"));
+            }
+            if f.unique && !f.primary_key {
+                sql.push_str(" UNIQUE");
+            }
+            sql
+        })
+        .collect();
+    columns.push(format!("PRIMARY KEY ({})", ident(&coll.primary_key)));
+    format!("CREATE TABLE {} ({})", ident(&coll.name), columns.join(", "))
+}
+
+/// A column default as Postgres SQL; `None` for what it cannot take.
+fn default_sql(default: &Json, f: &Field) -> Option<String> {
+    Some(match default {
+        Json::Null => return None,
+        Json::Bool(b) if postgres_type(f) == "boolean" => (if *b { "TRUE" } else { "FALSE" }).into(),
+        Json::Bool(b) => (*b as i64).to_string(),
+        Json::Number(n) => n.to_string(),
+        Json::String(s) if s.eq_ignore_ascii_case("CURRENT_TIMESTAMP") => "CURRENT_TIMESTAMP".into(),
+        Json::String(s) => literal(s),
+        _ => return None,
+    })
+}
+
+/// `ALTER TABLE ... ADD FOREIGN KEY` for the foreign keys of the tables created.
+fn foreign_keys(schema: &SchemaSnapshot, created: &BTreeSet<String>) -> Vec<String> {
+    schema
+        .relations
+        .iter()
+        .filter(|r| r.on_delete.is_some() && created.contains(&r.many_collection))
+        .filter(|r| schema.collection(&r.one_collection).is_some())
+        .map(|r| {
+            format!(
+                "ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
+                ident(&r.many_collection),
+                ident(&r.many_field),
+                ident(&r.one_collection),
+                ident(&r.one_primary),
+                action(r.on_delete.as_deref()),
+                action(r.on_update.as_deref()),
+            )
+        })
+        .collect()
+}
+
+/// A referential action from the catalog; anything unknown as NO ACTION.
+fn action(a: Option<&str>) -> &'static str {
+    match a.unwrap_or("").to_ascii_uppercase().as_str() {
+        "CASCADE" => "CASCADE",
+        "SET NULL" => "SET NULL",
+        "SET DEFAULT" => "SET DEFAULT",
+        "RESTRICT" => "RESTRICT",
+        _ => "NO ACTION",
+    }
+}
+
+/// The source's own indexes on the tables created, then its views, as
+/// SQLite keeps them: `CREATE [UNIQUE] INDEX name ON table (columns)` and a
+/// plain `CREATE VIEW ... AS SELECT` read the same in Postgres.
+async fn definitions(from: &dyn Driver, created: &BTreeSet<String>) -> DbResult<Vec<String>> {
+    let rows = from
+        .query(&Statement::new(
+            "SELECT type, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'view') AND sql IS NOT NULL ORDER BY type, name",
+        ))
+        .await?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter(|r| {
+            let text = |i: usize| r.get(i).and_then(Value::as_str).unwrap_or_default();
+            text(0) == "view" || created.contains(text(1))
+        })
+        .filter_map(|r| r.get(2).and_then(Value::as_str).map(str::to_string))
+        .collect())
+}
+
+/// Copies the rows of `coll`'s `columns` in batches; returns how many.
+async fn copy_rows(
+    from: &dyn Driver,
+    tx: &mut dyn Transaction,
+    coll: &Collection,
+    columns: &[&Field],
+    existing: &SchemaSnapshot,
+) -> DbResult<u64> {
+    if columns.is_empty() {
+        return Ok(0);
+    }
+    let names: Vec<String> = columns.iter().map(|f| ident(&f.name)).collect();
+    let rows = from
+        .query(&Statement::new(format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            names.join(", "),
+            ident(&coll.name),
+            ident(&coll.primary_key)
+        )))
+        .await?;
+    // Where the target has its own column type (a system table), that one
+    // decides how a value is read: Directus-on-SQLite keeps some dates as
+    // Unix milliseconds.
+    let temporal: Vec<bool> = columns
+        .iter()
+        .map(|f| {
+            let target = existing.collection(&coll.name).and_then(|c| c.field(&f.name)).unwrap_or(f);
+            target.field_type.is_temporal()
+        })
+        .collect();
+    for chunk in rows.rows.chunks(BATCH) {
+        let mut params = Vec::with_capacity(chunk.len() * columns.len());
+        let mut tuples = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            let mut placeholders = Vec::with_capacity(columns.len());
+            for (i, value) in row.iter().enumerate() {
+                params.push(match value {
+                    Value::Integer(ms) if temporal[i] => Value::Text(crate::sql::time::iso_from_millis(*ms)),
+                    v => v.clone(),
+                });
+                placeholders.push(format!("?{}", params.len()));
+            }
+            tuples.push(format!("({})", placeholders.join(", ")));
+        }
+        let sql = format!("INSERT INTO {} ({}) VALUES {}", ident(&coll.name), names.join(", "), tuples.join(", "));
+        tx.execute(&Statement::with_params(sql, params)).await?;
+    }
+    Ok(rows.rows.len() as u64)
+}
+
+/// Moves a serial key's sequence past the copied keys.
+fn restart_sequence(coll: &Collection) -> Option<String> {
+    let pk = coll.pk_field();
+    if !pk.auto_increment {
+        return None;
+    }
+    Some(format!(
+        "SELECT setval(pg_get_serial_sequence({}, {}), coalesce(max({}), 0) + 1, false) FROM {}",
+        literal(&ident(&coll.name)),
+        literal(&pk.name),
+        ident(&pk.name),
+        ident(&coll.name)
+    ))
+}
+
+/// Tables of the source that are not collections (and so were not copied).
+async fn skipped(from: &dyn Driver, source: &SchemaSnapshot) -> DbResult<Vec<String>> {
+    let rows = from
+        .query(&Statement::new(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        ))
+        .await?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|r| r.first().and_then(Value::as_str))
+        .filter(|n| source.collection(n).is_none())
+        .map(str::to_string)
+        .collect())
+}
