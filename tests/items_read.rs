@@ -276,7 +276,10 @@ fn sort_limit_offset_page() {
     check_ids("sort=-views,title&limit=15", "SELECT id FROM articles ORDER BY views DESC, title, id LIMIT 15");
     check_ids(
         "sort[]=author.name&sort[]=-id&limit=30",
-        "SELECT a.id FROM articles a LEFT JOIN authors u ON u.id = a.author ORDER BY u.name, a.id DESC LIMIT 30",
+        &format!(
+            "SELECT a.id FROM articles a LEFT JOIN authors u ON u.id = a.author ORDER BY u.name{}, a.id DESC LIMIT 30",
+            common::asc_nulls()
+        ),
     );
     check_ids("limit=10&offset=20", "SELECT id FROM articles ORDER BY id LIMIT 10 OFFSET 20");
     check_ids("limit=10&page=3", "SELECT id FROM articles ORDER BY id LIMIT 10 OFFSET 20");
@@ -326,7 +329,10 @@ fn aggregates() {
     let by_country = s.get("/items/articles?aggregate[count]=*&groupBy[]=author.country").data();
     let want = sql_column(
         &s.db_path,
-        "SELECT count(*) FROM articles a LEFT JOIN authors u ON u.id = a.author GROUP BY u.country ORDER BY u.country",
+        &format!(
+            "SELECT count(*) FROM articles a LEFT JOIN authors u ON u.id = a.author GROUP BY u.country ORDER BY u.country{}",
+            common::asc_nulls()
+        ),
     );
     let got: Vec<Value> = by_country.as_array().unwrap().iter().map(|r| r["count"].clone()).collect();
     assert_eq!(got, want);

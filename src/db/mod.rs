@@ -6,7 +6,6 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod libsql;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod postgres;
 mod sqlite_errors;
 pub use sqlite_errors::classify_sqlite_message;

@@ -1,49 +1,60 @@
-//! The edge host: a Cloudflare Worker (`#[event(fetch)]`) serving the same
-//! router as the native host over D1. No business logic lives here: it
-//! converts the worker request to the core's `http::Request<Bytes>`, runs
-//! `rest::handle`, and converts the answer back.
-
-mod buffered;
-mod d1;
-mod durable;
-mod host;
-mod location_cache;
-mod log;
-mod snapshot;
-
-use crate::app::{App, Config};
-use bytes::Bytes;
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::sync::Arc;
-use worker::{event, Context, Env, Request, Response, Result};
-
-/// How often a long-lived isolate checks whether the schema changed.
-const SCHEMA_CHECK_MS: f64 = 10_000.0;
-
-/// The isolate's application state, built on its first request.
-struct Isolate {
-    app: Rc<App>,
-    fingerprint: String,
-    checked_ms: f64,
+//! The edge host: a Cloudflare Worker (`/// Where the worker's data lives (`RECTUS_BACKEND`).
+enum Backend {
+    D1,
+    /// One Durable Object's SQLite storage serves every request.
+    DurableObject,
+    /// A Postgres server over the runtime's sockets.
+    Postgres(crate::db::postgres::Target),
 }
 
-thread_local! {
-    static ISOLATE: RefCell<Option<Isolate>> = const { RefCell::new(None) };
+fn backend(env: &Env) -> Result<Backend> {
+    let var =
+        |name: &str| env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|v| v.to_string()));
+    Ok(match var("RECTUS_BACKEND").as_deref().unwrap_or("d1") {
+        "durable-object" => Backend::DurableObject,
+        "postgres" => match (env.hyperdrive("HYPERDRIVE"), var("RECTUS_DB_URL")) {
+            (Ok(hd), _) => Backend::Postgres(crate::db::postgres::Target::Hyperdrive(hd)),
+            (Err(_), Some(url)) => Backend::Postgres(crate::db::postgres::Target::Url(url)),
+            (Err(_), None) => {
+                return Err(worker::Error::RustError(
+                    "RECTUS_BACKEND=postgres needs a HYPERDRIVE binding or a RECTUS_DB_URL".into(),
+                ))
+            }
+        },
+        _ => Backend::D1,
+    })
 }
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     log::init();
-    // RECTUS_BACKEND=durable-object: the database lives in one Durable Object
-    // (its SQLite storage), which serves every request.
-    if env.var("RECTUS_BACKEND").map(|v| v.to_string()).ok().as_deref() == Some("durable-object") {
-        let stub = env.durable_object("RECTUS_DO")?.id_from_name("rectus")?.get_stub()?;
-        return stub.fetch_with_request(req).await;
+    match backend(&env)? {
+        Backend::DurableObject => {
+            let stub = env.durable_object("RECTUS_DO")?.id_from_name("rectus")?.get_stub()?;
+            stub.fetch_with_request(req).await
+        }
+        Backend::Postgres(target) => {
+            // A connection lives as long as its request: one per request.
+            let budget_ms = env
+                .var("RECTUS_STATEMENT_TIMEOUT_MS")
+                .ok()
+                .and_then(|v| v.to_string().parse().ok())
+                .unwrap_or(STATEMENT_TIMEOUT_MS);
+            let driver: Arc<dyn crate::db::Driver> =
+                Arc::new(crate::db::postgres::EdgePostgres::new(target, budget_ms));
+            let app = current_app(&env, driver.clone()).await?;
+            let mut app = app.with_driver(driver);
+            if app.config.cache.enabled {
+                app = app.with_shared_tier(Arc::new(location_cache::LocationCache::new(ctx)));
+            }
+            from_http(crate::rest::handle(&app, to_http(req).await?).await)
+        }
+        Backend::D1 => {
+            let app = current_app(&env, Arc::new(d1::driver(env.d1("DB")?))).await?;
+            let request = to_http(req).await?;
+            from_http(in_d1_session(&app, &env, ctx, request).await?)
+        }
     }
-    let app = current_app(&env).await?;
-    let request = to_http(req).await?;
-    from_http(in_d1_session(&app, &env, ctx, request).await?)
 }
 
 /// Handles the request in a D1 session that starts at the client's
@@ -86,30 +97,30 @@ async fn in_d1_session(
 }
 
 /// The isolate's app; at most every SCHEMA_CHECK_MS it compares the schema
-/// fingerprint (one small query) and swaps in a new snapshot when it changed.
-async fn current_app(env: &Env) -> Result<Rc<App>> {
+/// fingerprint (one small query through `driver`, the request's) and swaps
+/// in a new snapshot when it changed.
+async fn current_app(env: &Env, driver: Arc<dyn crate::db::Driver>) -> Result<Rc<App>> {
     let now = worker::Date::now().as_millis() as f64;
     let cached = ISOLATE.with(|i| i.borrow().as_ref().map(|i| (i.app.clone(), i.fingerprint.clone(), i.checked_ms)));
     let (app, fingerprint) = match cached {
         Some((app, _, checked)) if now - checked < SCHEMA_CHECK_MS => return Ok(app),
         Some((app, old, _)) => {
-            let new = snapshot::fingerprint(app.driver.as_ref()).await?;
+            let new = snapshot::fingerprint(driver.as_ref()).await?;
             if new != old {
                 let kv = env.kv("RECTUS_KV").ok();
-                let (schema, origin) = snapshot::load(app.driver.as_ref(), kv.as_ref(), &new).await?;
+                let (schema, origin) = snapshot::load(driver.as_ref(), kv.as_ref(), &new).await?;
                 app.set_schema(schema);
                 app.set_schema_origin(origin);
             }
             // Roles, policies and permissions changed by another isolate or
             // behind rectus: picked up on the same schedule.
-            let access = snapshot::access(app.driver.as_ref(), &app.schema()).await?;
+            let access = snapshot::access(driver.as_ref(), &app.schema()).await?;
             if access.fingerprint != app.access().fingerprint {
                 app.set_access(access);
             }
             (app, new)
         }
         None => {
-            let driver = Arc::new(d1::driver(env.d1("DB")?));
             let fingerprint = snapshot::fingerprint(driver.as_ref()).await?;
             let kv = env.kv("RECTUS_KV").ok();
             let (schema, origin) = snapshot::load(driver.as_ref(), kv.as_ref(), &fingerprint).await?;

@@ -150,6 +150,23 @@ pub fn own_demo(tag: &str, articles: &str) -> Server {
     }
 }
 
+/// Which database the server under test keeps its data in
+/// (RECTUS_TEST_BACKEND: `postgres`, `d1`, `durable-object`; SQLite when unset).
+pub fn backend() -> String {
+    std::env::var("RECTUS_TEST_BACKEND").unwrap_or_else(|_| "sqlite".into())
+}
+
+/// What an oracle query (SQLite) adds after an ascending `ORDER BY` key so
+/// NULLs land where the server's database puts them: first on SQLite, last
+/// on Postgres (as Directus on each; docs/compatibility.md).
+pub fn asc_nulls() -> &'static str {
+    if backend() == "postgres" {
+        " NULLS LAST"
+    } else {
+        ""
+    }
+}
+
 /// A name no earlier run used (an external server keeps what earlier runs
 /// made, and unique columns would refuse a repeat).
 pub fn unique(prefix: &str) -> String {

@@ -1,12 +1,19 @@
 //! Postgres: what every host's Postgres driver shares (placeholders, values,
-//! errors, reading rows), and the native pooled driver.
+//! errors, reading rows), the native pooled driver and the edge's
+//! per-request one.
 
 mod cell;
+#[cfg(target_arch = "wasm32")]
+mod edge;
 mod errors;
+#[cfg(not(target_arch = "wasm32"))]
 mod native;
 
 pub use cell::{PgCell, PgParam};
+#[cfg(target_arch = "wasm32")]
+pub use edge::{EdgePostgres, Target};
 pub use errors::classify;
+#[cfg(not(target_arch = "wasm32"))]
 pub use native::{PgOptions, PostgresDriver};
 
 use crate::db::{DbError, DbResult, Rows, Statement};
@@ -16,6 +23,13 @@ use tokio_postgres::types::ToSql;
 /// become `$N` (quoted text is left alone).
 pub fn render(sql: &str) -> String {
     crate::sql::builder::map_placeholders(sql, |n| format!("${n}"))
+}
+
+/// Has the server stop a statement past `ms` (SQLSTATE 57014), so nothing
+/// keeps running there after the request gave up.
+pub fn set_statement_timeout(config: &mut tokio_postgres::Config, ms: u64) {
+    let options = format!("{} -c statement_timeout={ms}", config.get_options().unwrap_or_default());
+    config.options(options.trim());
 }
 
 /// The parameters as the driver's `ToSql` list.

@@ -54,11 +54,7 @@ impl PostgresDriver {
         if config.get_application_name().is_none() {
             config.application_name("rectus");
         }
-        // The server stops a statement past its budget (SQLSTATE 57014), so
-        // nothing keeps running there after the request gave up.
-        let ms = options.statement_timeout.as_millis();
-        let server_options = format!("{} -c statement_timeout={ms}", config.get_options().unwrap_or_default());
-        config.options(server_options.trim());
+        super::set_statement_timeout(&mut config, options.statement_timeout.as_millis() as u64);
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(options.max_connections.max(1))
