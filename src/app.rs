@@ -183,10 +183,15 @@ impl App {
         self
     }
 
+    /// The SQL dialect of the database behind the driver.
+    pub fn dialect(&self) -> &'static dyn crate::sql::dialect::Dialect {
+        crate::sql::dialect::of(self.driver.dialect())
+    }
+
     /// The read compiler's context for a request of `caller`.
     pub fn read_ctx<'a>(&self, schema: &'a SchemaSnapshot, caller: &'a Caller) -> crate::sql::ReadCtx<'a> {
         crate::sql::ReadCtx {
-            dialect: crate::sql::dialect::of(self.driver.dialect()),
+            dialect: self.dialect(),
             schema,
             grants: caller.grants.as_deref(),
             default_limit: self.config.default_limit,

@@ -72,7 +72,7 @@ fn the_location_cache_answers_while_the_versions_say_nothing_changed() {
     common::sql_column(&s.db_path, &format!("UPDATE articles SET title = '{elsewhere}' WHERE id = {}", article["id"]));
     common::sql_column(
         &s.db_path,
-        "INSERT INTO rectus_data_versions (collection, version) VALUES ('articles', 1) ON CONFLICT (collection) DO UPDATE SET version = version + 1",
+        "INSERT INTO rectus_data_versions (collection, version) VALUES ('articles', 1) ON CONFLICT (collection) DO UPDATE SET version = rectus_data_versions.version + 1",
     );
     until_title(&s, &path, &elsewhere);
     assert_eq!(until_shared(&s, &path).data()["title"], elsewhere.as_str());
@@ -80,7 +80,7 @@ fn the_location_cache_answers_while_the_versions_say_nothing_changed() {
     // The author's table too: the response read it.
     common::sql_column(
         &s.db_path,
-        "INSERT INTO rectus_data_versions (collection, version) VALUES ('authors', 1) ON CONFLICT (collection) DO UPDATE SET version = version + 1",
+        "INSERT INTO rectus_data_versions (collection, version) VALUES ('authors', 1) ON CONFLICT (collection) DO UPDATE SET version = rectus_data_versions.version + 1",
     );
     let started = std::time::Instant::now();
     while status(&s.get(&path)) == "HIT-SHARED" {

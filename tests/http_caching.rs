@@ -226,7 +226,7 @@ fn writes_through_another_instance_are_seen_within_the_version_poll() {
         common::sql_column(&s.db_path, &format!("UPDATE articles SET title = '{title}' WHERE id = {}", article["id"]));
         common::sql_column(
             &s.db_path,
-            "INSERT INTO rectus_data_versions (collection, version) VALUES ('articles', 1) ON CONFLICT (collection) DO UPDATE SET version = version + 1",
+            "INSERT INTO rectus_data_versions (collection, version) VALUES ('articles', 1) ON CONFLICT (collection) DO UPDATE SET version = rectus_data_versions.version + 1",
         );
     } else {
         let b = common::serve_file(&s.db_path, &[]);

@@ -121,17 +121,21 @@ fn expected_value(perms: &[Perm], row: &Row, me: &str, field: &str) -> Value {
 }
 
 fn load_rows(db: &str) -> Vec<Row> {
-    sql_column(
-        db,
-        "SELECT json_object('id', a.id, 'title', a.title, 'status', a.status, 'views', a.views, 'featured', a.featured, 'category', a.category, 'author', a.author, 'internal_notes', a.internal_notes, 'email', au.email) FROM articles a LEFT JOIN authors au ON au.id = a.author ORDER BY a.id",
-    )
-    .into_iter()
-    .map(|v| {
-        let mut values: Map<String, Value> = serde_json::from_str(v.as_str().unwrap()).unwrap();
-        let author_email = values.remove("email").unwrap_or(Value::Null);
-        Row { values, author_email }
-    })
-    .collect()
+    let sql = "SELECT json_object('id', a.id, 'title', a.title, 'status', a.status, 'views', a.views, 'featured', a.featured, 'category', a.category, 'author', a.author, 'internal_notes', a.internal_notes, 'email', au.email) FROM articles a LEFT JOIN authors au ON au.id = a.author ORDER BY a.id";
+    let sql = match db.starts_with("postgres://") {
+        true => {
+            sql.replace("json_object(", "json_build_object(").replace("a.featured,", "CAST(a.featured AS integer),")
+        }
+        false => sql.to_string(),
+    };
+    sql_column(db, &sql)
+        .into_iter()
+        .map(|v| {
+            let mut values: Map<String, Value> = serde_json::from_str(v.as_str().unwrap()).unwrap();
+            let author_email = values.remove("email").unwrap_or(Value::Null);
+            Row { values, author_email }
+        })
+        .collect()
 }
 
 fn unique(prefix: &str, n: u64) -> String {

@@ -167,8 +167,11 @@ pub async fn authenticate(app: &App, req: &Request<Bytes>) -> ApiResult<Arc<Call
 /// True while the session a session-mode token names exists and has not expired.
 async fn session_is_live(app: &App, session: &str, user: Option<&str>, now: i64) -> ApiResult<bool> {
     let stmt = Statement::with_params(
-        r#"SELECT 1 FROM directus_sessions WHERE token = ?1 AND "user" IS ?2 AND expires >= ?3"#,
-        vec![session.into(), user.map(str::to_string).into(), now.into()],
+        format!(
+            "SELECT 1 FROM directus_sessions WHERE token = ?1 AND {} AND expires >= ?3",
+            app.dialect().null_safe_eq("\"user\"", "?2")
+        ),
+        vec![session.into(), user.map(str::to_string).into(), app.dialect().time_value(now)],
     );
     let rows = app.driver.query(&stmt).await.map_err(crate::items::db_error)?;
     Ok(!rows.rows.is_empty())

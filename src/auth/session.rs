@@ -105,11 +105,11 @@ async fn try_login(app: &App, email: &str, password: &str, mode: Mode, client: &
     let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
     let statements = [
         Statement::with_params(r#"DELETE FROM rectus_login_failures WHERE "user" = ?1"#, vec![user.id.clone().into()]),
-        insert_session(&refresh_token, &user.id, now + auth.refresh_token_ttl_ms, client),
-        Statement::with_params("DELETE FROM directus_sessions WHERE expires < ?1", vec![now.into()]),
+        insert_session(&refresh_token, &user.id, at(app, now + auth.refresh_token_ttl_ms), client),
+        Statement::with_params("DELETE FROM directus_sessions WHERE expires < ?1", vec![at(app, now)]),
         Statement::with_params(
             "UPDATE directus_users SET last_access = ?1 WHERE id = ?2",
-            vec![now.into(), user.id.clone().into()],
+            vec![at(app, now), user.id.clone().into()],
         ),
     ];
     for s in &statements {
@@ -128,7 +128,7 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
     let auth = &app.config.auth;
     let stmt = Statement::with_params(
         r#"SELECT s."user", s.next_token, u.status, u.role FROM directus_sessions s LEFT JOIN directus_users u ON u.id = s."user" WHERE s.token = ?1 AND s.expires >= ?2"#,
-        vec![token.into(), now.into()],
+        vec![token.into(), at(app, now)],
     );
     let rows = app.driver.query(&stmt).await.map_err(db_error)?;
     let row = rows.rows.into_iter().next().ok_or_else(ApiError::invalid_credentials)?;
@@ -154,8 +154,12 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
     // refreshes racing with one token, the second finds it gone and fails
     // (a guard, so it holds inside D1's atomic batch too).
     let unchanged = Statement::with_params(
-        "SELECT 1 FROM directus_sessions WHERE token = ?1 AND expires >= ?2 AND next_token IS ?3",
-        vec![token.into(), now.into(), text(1).into()],
+        format!(
+            "SELECT 1 FROM directus_sessions WHERE token = ?1 AND expires >= ?2 AND {}{}",
+            app.dialect().null_safe_eq("next_token", "?3"),
+            app.dialect().lock_rows()
+        ),
+        vec![token.into(), at(app, now), text(1).into()],
     );
     tx.guard(&unchanged).await.map_err(lost_race)?;
     let next = match (mode, text(1)) {
@@ -163,7 +167,7 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
         (Mode::Session, Some(next)) => {
             tx.execute(&Statement::with_params(
                 "UPDATE directus_sessions SET expires = ?1 WHERE token = ?2",
-                vec![(now + auth.session_cookie_ttl_ms).into(), next.clone().into()],
+                vec![at(app, now + auth.session_cookie_ttl_ms), next.clone().into()],
             ))
             .await
             .map_err(db_error)?;
@@ -173,11 +177,11 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
             let next = random::token(app.host.as_ref(), 64);
             tx.execute(&Statement::with_params(
                 "UPDATE directus_sessions SET next_token = ?1, expires = ?2 WHERE token = ?3",
-                vec![next.clone().into(), (now + auth.session_refresh_grace_ms).into(), token.into()],
+                vec![next.clone().into(), at(app, now + auth.session_refresh_grace_ms), token.into()],
             ))
             .await
             .map_err(db_error)?;
-            tx.execute(&insert_session(&next, &user, now + auth.session_cookie_ttl_ms, client))
+            tx.execute(&insert_session(&next, &user, at(app, now + auth.session_cookie_ttl_ms), client))
                 .await
                 .map_err(db_error)?;
             next
@@ -186,7 +190,7 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
             let next = random::token(app.host.as_ref(), 64);
             tx.execute(&Statement::with_params(
                 "UPDATE directus_sessions SET token = ?1, expires = ?2 WHERE token = ?3",
-                vec![next.clone().into(), (now + auth.refresh_token_ttl_ms).into(), token.into()],
+                vec![next.clone().into(), at(app, now + auth.refresh_token_ttl_ms), token.into()],
             ))
             .await
             .map_err(db_error)?;
@@ -195,7 +199,7 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
     };
     tx.execute(&Statement::with_params(
         "UPDATE directus_users SET last_access = ?1 WHERE id = ?2",
-        vec![now.into(), user.clone().into()],
+        vec![at(app, now), user.clone().into()],
     ))
     .await
     .map_err(db_error)?;
@@ -204,14 +208,19 @@ pub async fn refresh(app: &App, token: &str, mode: Mode, client: &Client) -> Api
     Ok(tokens(app, &user, role, session, next, client.ip))
 }
 
+/// The time `ms` as the system tables' datetime columns take it.
+fn at(app: &App, ms: i64) -> Value {
+    app.dialect().time_value(ms)
+}
+
 /// A new `directus_sessions` row.
-fn insert_session(token: &str, user: &str, expires_ms: i64, client: &Client) -> Statement {
+fn insert_session(token: &str, user: &str, expires: Value, client: &Client) -> Statement {
     Statement::with_params(
         r#"INSERT INTO directus_sessions (token, "user", expires, ip, user_agent, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
         vec![
             token.into(),
             user.into(),
-            expires_ms.into(),
+            expires,
             client.ip.map(|ip| ip.to_string()).into(),
             client.user_agent.clone().map(|ua| ua.chars().take(1024).collect::<String>()).into(),
             client.origin.clone().into(),
@@ -299,7 +308,7 @@ async fn failures(app: &App, user: &str) -> ApiResult<i64> {
 async fn record_failure(app: &App, user: &str) -> ApiResult<()> {
     let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
     tx.execute(&Statement::with_params(
-        r#"INSERT INTO rectus_login_failures ("user", failures) VALUES (?1, 1) ON CONFLICT ("user") DO UPDATE SET failures = failures + 1"#,
+        r#"INSERT INTO rectus_login_failures ("user", failures) VALUES (?1, 1) ON CONFLICT ("user") DO UPDATE SET failures = "rectus_login_failures".failures + 1"#,
         vec![user.into()],
     ))
     .await

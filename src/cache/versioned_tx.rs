@@ -4,7 +4,7 @@
 //! commits.
 
 use super::shared::EVERYTHING;
-use super::versions::{BUMP_SQL, TABLE};
+use super::versions::{bump_sql, TABLE};
 use crate::app::App;
 use crate::db::{DbResult, Rows, Statement, Transaction, Value};
 use crate::schema::SchemaSnapshot;
@@ -61,7 +61,7 @@ impl VersionedTx {
             true => Ok(Rows::default()),
             false => {
                 let bump = Statement::with_params(
-                    BUMP_SQL,
+                    bump_sql(app.dialect()),
                     vec![Value::Text(serde_json::to_string(&tables).unwrap_or_default())],
                 );
                 // Batched backends return nothing before the batch commits.

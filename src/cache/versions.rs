@@ -19,8 +19,15 @@ pub const TABLE: &str = "rectus_data_versions";
 
 const READ_SQL: &str = r#"SELECT "collection", "version" FROM "rectus_data_versions""#;
 
-/// Adds one to the count of every table in the JSON array `?1`.
-pub(super) const BUMP_SQL: &str = r#"INSERT INTO "rectus_data_versions" ("collection", "version") SELECT value, 1 FROM json_each(?1) WHERE true ON CONFLICT ("collection") DO UPDATE SET "version" = "version" + 1 RETURNING "collection", "version""#;
+/// Adds one to the count of every table in the JSON array `?1`, and
+/// returns the new counts. (`WHERE true` keeps SQLite from reading the
+/// `ON` of the upsert as a join's.)
+pub(super) fn bump_sql(d: &dyn crate::sql::dialect::Dialect) -> String {
+    format!(
+        r#"INSERT INTO "rectus_data_versions" ("collection", "version") SELECT l.value, 1 FROM ({}) AS l WHERE true ON CONFLICT ("collection") DO UPDATE SET "version" = "rectus_data_versions"."version" + 1 RETURNING "collection", "version""#,
+        d.json_list("?1", None)
+    )
+}
 
 /// What this instance last saw of `rectus_data_versions`, and when it looks
 /// again.

@@ -59,8 +59,10 @@ pub async fn copy(from: &dyn Driver, to: &dyn Driver, host: &dyn crate::app::Hos
     for statement in foreign_keys(&source, &created).into_iter().chain(definitions(from, &created).await?) {
         tx.execute(&Statement::new(statement)).await?;
     }
-    for coll in tables.iter().filter(|c| created.contains(&c.name)) {
-        if let Some(sql) = restart_sequence(coll) {
+    // Keys the database assigns continue after the copied ones.
+    for coll in &tables {
+        let into = existing.collection(&coll.name).unwrap_or(coll);
+        if let Some(sql) = restart_sequence(into) {
             tx.query(&Statement::new(sql)).await?;
         }
     }

@@ -302,9 +302,13 @@ pub fn ids(data: &Value) -> Vec<i64> {
     data.as_array().expect("array").iter().map(|r| r["id"].as_i64().expect("id")).collect()
 }
 
-/// Runs hand-written SQL on the server's database file: the oracle the API's
-/// answers are checked against. Returns the first column as JSON values.
+/// Runs hand-written SQL on the server's database file (or Postgres URL):
+/// the oracle the API's answers are checked against. Returns the first
+/// column as JSON values.
 pub fn sql_column(db_path: &str, sql: &str) -> Vec<Value> {
+    if db_path.starts_with("postgres://") {
+        return postgres::sql_column(db_path, sql);
+    }
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     rt.block_on(async {
         let db = libsql::Builder::new_local(db_path).build().await.expect("open db");

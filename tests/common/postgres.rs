@@ -59,3 +59,12 @@ pub fn copy_of(sqlite_path: &str, tag: &str) -> String {
     });
     url
 }
+
+/// `common::sql_column` on Postgres: the first column of `sql`'s rows.
+pub fn sql_column(url: &str, sql: &str) -> Vec<serde_json::Value> {
+    block_on(async {
+        let driver = PostgresDriver::open(url, &PgOptions::default()).expect("Postgres URL");
+        let rows = driver.query(&Statement::new(sql)).await.unwrap_or_else(|e| panic!("oracle query {sql}: {e}"));
+        rows.rows.iter().map(|r| r.first().map(Value::to_json).unwrap_or_default()).collect()
+    })
+}

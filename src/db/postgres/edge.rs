@@ -72,7 +72,7 @@ impl EdgePostgres {
                 (config, socket)
             }
         };
-        super::set_statement_timeout(&mut config, self.budget_ms);
+        super::set_session_options(&mut config, self.budget_ms);
         let (client, connection) =
             config.connect_raw(socket, PassthroughTls).await.map_err(|e| classify(&e, self.budget_ms))?;
         wasm_bindgen_futures::spawn_local(async move {

@@ -25,10 +25,12 @@ pub fn render(sql: &str) -> String {
     crate::sql::builder::map_placeholders(sql, |n| format!("${n}"))
 }
 
-/// Has the server stop a statement past `ms` (SQLSTATE 57014), so nothing
-/// keeps running there after the request gave up.
-pub fn set_statement_timeout(config: &mut tokio_postgres::Config, ms: u64) {
-    let options = format!("{} -c statement_timeout={ms}", config.get_options().unwrap_or_default());
+/// The session settings of every connection: the server stops a statement
+/// past `ms` (SQLSTATE 57014), so nothing keeps running there after the
+/// request gave up; dates are read and written in UTC whatever the server's
+/// own time zone.
+pub fn set_session_options(config: &mut tokio_postgres::Config, ms: u64) {
+    let options = format!("{} -c statement_timeout={ms} -c TimeZone=UTC", config.get_options().unwrap_or_default());
     config.options(options.trim());
 }
 

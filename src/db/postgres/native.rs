@@ -54,7 +54,7 @@ impl PostgresDriver {
         if config.get_application_name().is_none() {
             config.application_name("rectus");
         }
-        super::set_statement_timeout(&mut config, options.statement_timeout.as_millis() as u64);
+        super::set_session_options(&mut config, options.statement_timeout.as_millis() as u64);
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(options.max_connections.max(1))

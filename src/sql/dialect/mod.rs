@@ -76,6 +76,18 @@ pub trait Dialect: crate::db::MaybeSendSync + std::fmt::Debug + 'static {
     /// `ty` are stored and compared in; text that is no date stays as it is.
     fn temporal(&self, ty: FieldType, e: &str) -> String;
 
+    /// What a SELECT adds to lock the rows it reads until the transaction
+    /// ends, so a concurrent transaction that read them waits and then sees
+    /// them changed (`FOR UPDATE`); empty where writers take turns anyway.
+    fn lock_rows(&self) -> &'static str;
+
+    /// `a` equals `b`, NULL equal to NULL.
+    fn null_safe_eq(&self, a: &str, b: &str) -> String;
+
+    /// A point in time (Unix milliseconds) as the database's datetime
+    /// columns of the system tables take and compare it.
+    fn time_value(&self, ms: i64) -> crate::db::Value;
+
     /// The ` LIMIT … OFFSET …` clause (leading space); `None`: no limit.
     fn limit_offset(&self, limit: Option<u64>, offset: u64) -> String;
 

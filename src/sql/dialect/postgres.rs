@@ -58,7 +58,9 @@ impl Dialect for Postgres {
     /// Typed elements: Postgres has no `=` between text and integer or uuid.
     fn json_list(&self, param: &str, elem: Option<&str>) -> String {
         let elem = elem.unwrap_or("text");
-        format!("SELECT CAST(j.value AS {elem}) FROM json_array_elements_text(CAST({param} AS json)) AS j(value)")
+        format!(
+            "SELECT CAST(j.value AS {elem}) AS value FROM json_array_elements_text(CAST({param} AS json)) AS j(value)"
+        )
     }
 
     /// strpos rather than LIKE: exact substrings, no wildcards. Non-text
@@ -138,9 +140,28 @@ impl Dialect for Postgres {
         )
     }
 
-    /// The server parses a bound text into the column's type.
-    fn temporal(&self, _ty: FieldType, e: &str) -> String {
-        e.to_string()
+    /// The server parses a bound text into the column's type; a date and
+    /// time with an offset is moved to UTC first, as on SQLite (a
+    /// `timestamp` column would drop the offset).
+    fn temporal(&self, ty: FieldType, e: &str) -> String {
+        match ty {
+            FieldType::DateTime => format!("(CAST({e} AS timestamptz) AT TIME ZONE 'UTC')"),
+            FieldType::Timestamp => format!("CAST({e} AS timestamptz)"),
+            _ => e.to_string(),
+        }
+    }
+
+    fn lock_rows(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+
+    fn null_safe_eq(&self, a: &str, b: &str) -> String {
+        format!("{a} IS NOT DISTINCT FROM {b}")
+    }
+
+    /// ISO text, which a timestamptz parameter parses.
+    fn time_value(&self, ms: i64) -> crate::db::Value {
+        crate::db::Value::Text(crate::sql::time::iso_from_millis(ms))
     }
 
     fn limit_offset(&self, limit: Option<u64>, offset: u64) -> String {

@@ -122,6 +122,20 @@ impl Dialect for Sqlite {
         format!("coalesce(strftime('{}', {e}), {e})", temporal_format(ty))
     }
 
+    /// A write transaction holds the whole database (BEGIN IMMEDIATE).
+    fn lock_rows(&self) -> &'static str {
+        ""
+    }
+
+    fn null_safe_eq(&self, a: &str, b: &str) -> String {
+        format!("{a} IS {b}")
+    }
+
+    /// Directus on SQLite keeps Unix milliseconds.
+    fn time_value(&self, ms: i64) -> crate::db::Value {
+        crate::db::Value::Integer(ms)
+    }
+
     /// SQLite needs a LIMIT before an OFFSET: -1 is "no limit".
     fn limit_offset(&self, limit: Option<u64>, offset: u64) -> String {
         match limit {
