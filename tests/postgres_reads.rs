@@ -222,4 +222,11 @@ fn postgres_types_read_as_directus_returns_them() {
     assert_eq!(field("note")["schema"]["default_value"], "none");
     assert_eq!(field("maker")["schema"]["foreign_key_table"], "makers");
     assert_eq!(s.get("/fields/makers").data()[0]["schema"]["has_auto_increment"], true);
+    // A table made behind the server's back is served within the schema poll.
+    common::postgres::sql_column(&url, "CREATE TABLE late (id serial PRIMARY KEY, label text)");
+    let started = std::time::Instant::now();
+    while s.get("/items/late").status != 200 {
+        assert!(started.elapsed().as_secs() < 15, "the new table was not served within 15 s");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

@@ -1,4 +1,42 @@
-//! The edge host: a Cloudflare Worker (`/// Where the worker's data lives (`RECTUS_BACKEND`).
+//! The edge host: a Cloudflare Worker (`#[event(fetch)]`) serving the same
+//! router as the native host over D1, a Durable Object's SQLite or
+//! Postgres. No business logic lives here: it converts the worker request
+//! to the core's `http::Request<Bytes>`, runs `rest::handle`, and converts
+//! the answer back.
+
+mod buffered;
+mod d1;
+mod durable;
+mod host;
+mod location_cache;
+mod log;
+mod snapshot;
+
+use crate::app::{App, Config};
+use bytes::Bytes;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use worker::{event, Context, Env, Request, Response, Result};
+
+/// Time budget of one statement on a database server (the native default).
+const STATEMENT_TIMEOUT_MS: u64 = 5_000;
+
+/// How often a long-lived isolate checks whether the schema changed.
+const SCHEMA_CHECK_MS: f64 = 10_000.0;
+
+/// The isolate's application state, built on its first request.
+struct Isolate {
+    app: Rc<App>,
+    fingerprint: String,
+    checked_ms: f64,
+}
+
+thread_local! {
+    static ISOLATE: RefCell<Option<Isolate>> = const { RefCell::new(None) };
+}
+
+/// Where the worker's data lives (`RECTUS_BACKEND`).
 enum Backend {
     D1,
     /// One Durable Object's SQLite storage serves every request.

@@ -187,7 +187,13 @@ async fn watch_schema(app: Arc<App>, opened: Opened, every: Duration) {
                 .ok()
                 .and_then(|r| r.scalar().and_then(|v| v.as_i64()))
                 .map(|v| v.to_string()),
-            Opened::Postgres(_) => fingerprint(driver.as_ref()).await.ok(),
+            Opened::Postgres(_) => match fingerprint(driver.as_ref()).await {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    tracing::warn!("the schema's fingerprint could not be read: {e}");
+                    None
+                }
+            },
         }
     };
     let mut last = version().await;

@@ -69,8 +69,8 @@ ORDER BY t.relname, i.relname, k.ord"#;
 
 /// Columns, constraints and indexes of the schema, as one text.
 const FINGERPRINT: &str = r#"SELECT
- coalesce((SELECT string_agg(c.relname || ':' || c.relkind || ':' || a.attname || ':' || format_type(a.atttypid, a.atttypmod)
-     || ':' || a.attnotnull || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), ''), ';' ORDER BY c.relname, a.attnum)
+ coalesce((SELECT string_agg(c.relname || ':' || CAST(c.relkind AS text) || ':' || a.attname || ':' || format_type(a.atttypid, a.atttypmod)
+     || ':' || CAST(a.attnotnull AS text) || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), ''), ';' ORDER BY c.relname, a.attnum)
    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
    LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum

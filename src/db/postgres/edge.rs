@@ -17,7 +17,6 @@ use worker::wasm_bindgen_futures;
 use worker::{SecureTransport, Socket};
 
 /// Where the worker's Postgres is.
-#[derive(Clone)]
 pub enum Target {
     /// A Hyperdrive binding (pooled, near the database).
     Hyperdrive(worker::Hyperdrive),
@@ -104,8 +103,8 @@ async fn run(client: &Client, stmt: &Statement, budget_ms: u64) -> DbResult<(Row
         found.push(row);
     }
     let changed = stream.rows_affected().unwrap_or(0);
-    let columns = found.first().map(|r| r.columns().to_vec()).unwrap_or_default();
-    Ok((rows(&columns, &found)?, changed))
+    let columns = found.first().map(|r| r.columns()).unwrap_or_default();
+    Ok((rows(columns, &found)?, changed))
 }
 
 #[async_trait(?Send)]
