@@ -3,7 +3,7 @@
 //!
 //!   cargo bench --bench load                 # everything, 10k and 100k articles
 //!   RECTUS_BENCH_SIZES=10000 RECTUS_BENCH_SECONDS=3 cargo bench --bench load
-//!   RECTUS_BENCH_ONLY=music cargo bench --bench load      # one part: cms, music, saturation, access
+//!   RECTUS_BENCH_ONLY=music cargo bench --bench load      # one part: cms, music, saturation, access, postgres, ...
 //!
 //! Parts:
 //! - cms: the demo data set (Directus metadata, indexed foreign keys), four
@@ -20,6 +20,9 @@
 //! - graphql: the nested list and the item through `/graphql` next to the
 //!   same requests through REST, and the same query sent with a different
 //!   text each time (parse, validate and plan on every request).
+//! - postgres: the cms scenarios over a copy of the demo data in the local
+//!   Postgres (`rectus copy`), the baselines sending the same SQL through
+//!   the same driver; rectus's connections to the server after the run.
 //! - cache: the cms reads with the response cache off and on (item ids from
 //!   a hot set of 100), a fixed body through the same HTTP stack
 //!   (`/server/ping`), and pollers sending `If-None-Match` while a writer
@@ -143,6 +146,15 @@ fn main() {
                 }
             }
         }
+        if wanted("postgres") {
+            let n = sizes.first().copied().unwrap_or(10_000);
+            let url = postgres_copy(&cms_db(n).await, n).await;
+            println!(
+                "\n== Postgres (local server), {n} articles, wrk -c{} -d{}s; (a) and (b) send the same SQL through the same driver ==",
+                settings.connections, settings.seconds
+            );
+            compare(&url, CMS, n, &settings, Some(ADMIN_TOKEN)).await;
+        }
         if wanted("saturation") {
             let db = data_set("music-3503-v3", DataSet::Music, 3503).await;
             saturation(&db, &settings).await;
@@ -175,8 +187,8 @@ async fn compare(db: &str, scenarios: &[Scenario], max_id: u64, settings: &Setti
     let rectus = spawn_rectus(db, &[]);
     let first_response = wait_ready(&format!("{}/server/ping", rectus.base), started).await;
 
-    let snapshot = snapshot_of(db).await;
-    let statements: Vec<Statement> = scenarios.iter().map(|s| compile(&snapshot, s)).collect();
+    let (snapshot, dialect) = snapshot_of(db).await;
+    let statements: Vec<Statement> = scenarios.iter().map(|s| compile(&snapshot, dialect, s)).collect();
     let baseline = baseline::spawn(db, &statements);
     wait_ready(&format!("{}/0/1", baseline.base), Instant::now()).await;
 
@@ -207,6 +219,9 @@ async fn compare(db: &str, scenarios: &[Scenario], max_id: u64, settings: &Setti
     }
     println!("time to first response: {:.0} ms (spawn to first answer)", first_response.as_secs_f64() * 1000.0);
     println!("rectus peak RSS: {:.1} MB", peak_rss_mb(rectus.child.id()));
+    if db.starts_with("postgres://") {
+        println!("rectus's connections to Postgres after the run: {}", postgres_connections(db, "rectus").await);
+    }
     drop(baseline);
     drop(rectus);
     rows
@@ -409,9 +424,46 @@ async fn cache(db: &str, settings: &Settings) {
     );
 }
 
+/// rectus's pool size on Postgres (`--db-connections`' default); the
+/// baseline keeps as many connections.
+const POSTGRES_CONNECTIONS: usize = 8;
+
+/// A copy of the SQLite `db` in a fresh schema of the local Postgres
+/// (RECTUS_BENCH_PG_URL), and its URL.
+async fn postgres_copy(db: &str, articles: u64) -> String {
+    use rectus::db::{Driver, Statement};
+    let base =
+        std::env::var("RECTUS_BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("rx_bench_{articles}");
+    let admin = rectus::db::postgres::PostgresDriver::open(&base, &Default::default()).expect("Postgres URL");
+    for sql in [format!("DROP SCHEMA IF EXISTS {schema} CASCADE"), format!("CREATE SCHEMA {schema}")] {
+        admin.query(&Statement::new(sql)).await.expect("the bench's Postgres schema");
+    }
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let started = Instant::now();
+    let from = rectus::db::libsql::LibsqlDriver::open(db, &Default::default()).await.expect("open db");
+    let to = rectus::db::postgres::PostgresDriver::open(&url, &Default::default()).expect("Postgres URL");
+    let report = rectus::native::copy::copy(&from, &to, &rectus::native::host::SystemHost).await.expect("copy");
+    println!("copied {} rows into Postgres schema {schema} in {:.1} s", report.rows, started.elapsed().as_secs_f64());
+    url
+}
+
+/// Connections to Postgres open under `application_name`.
+async fn postgres_connections(url: &str, application_name: &str) -> i64 {
+    use rectus::db::{Driver, Statement};
+    // Under a name of its own, so the probe does not count itself.
+    let probe = format!("{url}&application_name=rectus-bench-probe");
+    let driver = rectus::db::postgres::PostgresDriver::open(&probe, &Default::default()).expect("Postgres URL");
+    let sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?1";
+    let rows =
+        driver.query(&Statement::with_params(sql, vec![application_name.into()])).await.expect("pg_stat_activity");
+    rows.scalar().and_then(Value::as_i64).unwrap_or(0)
+}
+
 /// The cms demo database for `articles`, generated once and kept under ~/.cache.
 async fn cms_db(articles: u64) -> String {
-    data_set(&format!("demo-{articles}-v3"), DataSet::Cms, articles).await
+    data_set(&format!("demo-{articles}-v4"), DataSet::Cms, articles).await
 }
 
 /// The bench databases' admin token (requests are sent as this admin).
@@ -444,18 +496,29 @@ async fn data_set(name: &str, set: DataSet, size: u64) -> String {
     path
 }
 
-async fn snapshot_of(db: &str) -> rectus::schema::SchemaSnapshot {
-    let driver = rectus::db::libsql::LibsqlDriver::open(db, &Default::default()).await.expect("open db");
-    rectus::schema::introspect::snapshot(&driver).await.expect("snapshot")
+/// The driver for a SQLite file or a Postgres URL.
+async fn open_driver(db: &str) -> Box<dyn rectus::db::Driver> {
+    if db.starts_with("postgres://") {
+        Box::new(rectus::db::postgres::PostgresDriver::open(db, &Default::default()).expect("Postgres URL"))
+    } else {
+        Box::new(rectus::db::libsql::LibsqlDriver::open(db, &Default::default()).await.expect("open db"))
+    }
+}
+
+/// The schema snapshot of `db` and the SQL dialect it speaks.
+async fn snapshot_of(db: &str) -> (rectus::schema::SchemaSnapshot, rectus::db::Dialect) {
+    let driver = open_driver(db).await;
+    (rectus::schema::introspect::snapshot(driver.as_ref()).await.expect("snapshot"), driver.dialect())
 }
 
 /// The statement rectus compiles for a scenario, with the item key as
 /// KEY_SENTINEL.
-fn compile(snapshot: &rectus::schema::SchemaSnapshot, sc: &Scenario) -> Statement {
+fn compile(snapshot: &rectus::schema::SchemaSnapshot, dialect: rectus::db::Dialect, sc: &Scenario) -> Statement {
     let url = sc.url.replace("{id}", &KEY_SENTINEL.to_string());
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let query = rectus::query::parse_query_string(query).expect("scenario query");
     let ctx = rectus::sql::ReadCtx {
+        dialect: rectus::sql::dialect::of(dialect),
         schema: snapshot,
         grants: None,
         default_limit: 100,
@@ -613,26 +676,45 @@ mod direct {
     use std::collections::HashMap;
 
     /// A connection with the statements it has prepared.
-    pub struct Conn {
-        _db: libsql::Database,
-        conn: libsql::Connection,
-        prepared: HashMap<String, libsql::Statement>,
+    pub enum Conn {
+        Libsql {
+            _db: libsql::Database,
+            conn: libsql::Connection,
+            prepared: HashMap<String, libsql::Statement>,
+        },
+        /// rectus's own Postgres driver with one connection, whose
+        /// statements it keeps prepared: the same driver rectus serves with.
+        Postgres(rectus::db::postgres::PostgresDriver),
     }
 
     pub async fn connect(db: &str) -> Conn {
+        if db.starts_with("postgres://") {
+            // Named apart from rectus's own connections, which the bench counts.
+            let url = format!("{db}&application_name=rectus-baseline");
+            let options = rectus::db::postgres::PgOptions { max_connections: 1, ..Default::default() };
+            return Conn::Postgres(rectus::db::postgres::PostgresDriver::open(&url, &options).expect("Postgres URL"));
+        }
         let database = libsql::Builder::new_local(db).build().await.expect("open db");
         let conn = database.connect().expect("connect");
-        Conn { _db: database, conn, prepared: HashMap::new() }
+        Conn::Libsql { _db: database, conn, prepared: HashMap::new() }
     }
 
     impl Conn {
         /// Runs `stmt` and returns its first cell as text.
         pub async fn run(&mut self, stmt: &Statement) -> String {
-            if !self.prepared.contains_key(&*stmt.sql) {
-                let p = self.conn.prepare(&stmt.sql).await.expect("prepare");
-                self.prepared.insert(stmt.sql.to_string(), p);
+            use rectus::db::Driver;
+            let (conn, prepared) = match self {
+                Conn::Libsql { conn, prepared, .. } => (conn, prepared),
+                Conn::Postgres(driver) => {
+                    let rows = driver.query(stmt).await.expect("query");
+                    return rows.scalar().and_then(Value::as_str).unwrap_or("null").to_string();
+                }
+            };
+            if !prepared.contains_key(&*stmt.sql) {
+                let p = conn.prepare(&stmt.sql).await.expect("prepare");
+                prepared.insert(stmt.sql.to_string(), p);
             }
-            let prepared = &self.prepared[&*stmt.sql];
+            let prepared = &prepared[&*stmt.sql];
             prepared.reset();
             let params: Vec<libsql::Value> = stmt.params.iter().map(rectus::db::libsql::to_libsql).collect();
             let mut rows = prepared.query(params).await.expect("query");
@@ -853,9 +935,9 @@ mod baseline {
             .iter()
             .map(|s| serde_json::json!({ "sql": &*s.sql, "params": s.params.iter().map(Value::to_json).collect::<Vec<_>>() }))
             .collect();
-        let plan_file = format!("{db}.plans.json");
-        std::fs::write(&plan_file, serde_json::Value::Array(plans).to_string()).expect("write plans");
         let port = free_port();
+        let plan_file = std::env::temp_dir().join(format!("rectus-bench-plans-{port}.json")).display().to_string();
+        std::fs::write(&plan_file, serde_json::Value::Array(plans).to_string()).expect("write plans");
         let child = Command::new(std::env::current_exe().expect("bench exe"))
             .args(["--baseline-server", db, &format!("{port}:{plan_file}")])
             .spawn()
@@ -885,16 +967,18 @@ mod baseline {
             .collect()
     }
 
-    /// The baseline process: one connection per core, each behind a mutex,
-    /// used right on the runtime thread that handles the request.
+    /// The baseline process: one connection per core (Postgres: as many as
+    /// rectus's pool), each behind a mutex, used right on the runtime
+    /// thread that handles the request.
     pub fn serve(db: &str, port_and_plans: &str) {
         let (port, plan_file) = port_and_plans.split_once(':').expect("port:plans");
         let plans = Arc::new(plans_from_json(&std::fs::read_to_string(plan_file).expect("read plans")));
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let conns_wanted = if db.starts_with("postgres://") { POSTGRES_CONNECTIONS } else { cores };
         rt.block_on(async move {
             let mut conns = Vec::new();
-            for _ in 0..cores {
+            for _ in 0..conns_wanted {
                 conns.push(tokio::sync::Mutex::new(direct::connect(db).await));
             }
             let conns = Arc::new(conns);

@@ -8,6 +8,7 @@
 mod common;
 use common::postgres::{copy_of, fresh_schema};
 use common::{serve_file, Server, ARTICLES};
+use rectus::native::cli::{Cli, Command};
 use serde_json::{json, Value};
 use std::sync::OnceLock;
 
@@ -229,4 +230,36 @@ fn postgres_types_read_as_directus_returns_them() {
         assert!(started.elapsed().as_secs() < 15, "the new table was not served within 15 s");
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+}
+
+/// TLS as the URL's `sslmode` asks (libpq's meanings): `require` encrypts,
+/// `verify-full` also checks the certificate and the host name against
+/// `sslrootcert` (the local server's own self-signed certificate here).
+#[test]
+fn tls_as_the_url_asks() {
+    let url = fresh_schema("tls");
+    let cert = common::postgres::sql_column(&url, "SHOW ssl_cert_file")[0].as_str().unwrap().to_string();
+    assert_eq!(common::postgres::sql_column(&url, "SHOW ssl")[0], json!("on"), "the local server has TLS on");
+    let app = format!("rectus-tls-{}", std::process::id());
+    let s = serve_file(&format!("{url}&sslmode=require&application_name={app}"), &[]);
+    assert_eq!(s.get("/server/health").status, 503, "not bootstrapped, but reachable");
+    let encrypted = common::postgres::sql_column(
+        &url,
+        &format!("SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid WHERE a.application_name = '{app}'"),
+    );
+    assert_eq!(encrypted[0], json!(1));
+    // The certificate names localhost: verified by that name, refused by 127.0.0.1.
+    let verified = format!("sslmode=verify-full&sslrootcert={cert}");
+    let by_name = url.replace("@127.0.0.1", "@localhost");
+    assert_eq!(serve_file(&format!("{by_name}&{verified}"), &[]).get("/server/health").status, 503);
+    let (Command::Serve(args), _) = (
+        <Cli as clap::Parser>::parse_from(["rectus", "serve", "--db", &format!("{url}&{verified}"), "--port", "0"])
+            .command,
+        (),
+    ) else {
+        unreachable!()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let refused = rt.block_on(rectus::native::server::bind(args)).err().expect("a refused certificate stops the start");
+    assert!(refused.to_string().contains("certificate was refused"), "{refused}");
 }

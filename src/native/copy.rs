@@ -53,7 +53,9 @@ pub async fn copy(from: &dyn Driver, to: &dyn Driver, host: &dyn crate::app::Hos
             Some(into) => coll.columns().filter(|f| into.field(&f.name).is_some_and(|t| !t.is_alias())).collect(),
             None => coll.columns().collect(),
         };
-        report.rows += copy_rows(from, tx.as_mut(), coll, &columns, &existing).await?;
+        report.rows += copy_rows(from, tx.as_mut(), coll, &columns, &existing)
+            .await
+            .map_err(|e| DbError::Other(format!("table {}: {e}", coll.name)))?;
         report.tables += 1;
     }
     for statement in foreign_keys(&source, &created).into_iter().chain(definitions(from, &created).await?) {

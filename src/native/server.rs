@@ -8,9 +8,10 @@ use crate::app::{App, AuthConfig, Config};
 use crate::cache::CacheSettings;
 use crate::db::libsql::{DriverOptions, LibsqlDriver};
 use crate::db::postgres::PgOptions;
-use crate::db::{Driver, Statement};
+use crate::db::{DbError, Driver, Statement};
 use crate::error::{ApiError, ErrorCode};
 use crate::schema::introspect::{fingerprint, snapshot};
+use crate::schema::SchemaSnapshot;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use std::sync::Arc;
@@ -71,22 +72,21 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
     let pg_options = PgOptions { max_connections: args.db_connections, statement_timeout, ..PgOptions::default() };
     let opened = Opened::open(&db, &file_options, &pg_options).await?;
     let driver = opened.driver();
-    let snapshot = snapshot(driver.as_ref()).await.map_err(|e| format!("cannot read the schema of {label}: {e}"))?;
-    let served = snapshot.collections.values().filter(|c| !c.is_system()).count();
-    tracing::info!(collections = served, hash = %&snapshot.hash[..12], "schema mirrored from {label}");
-    let access = AccessSnapshot::load(driver.as_ref(), &snapshot)
-        .await
-        .map_err(|e| format!("cannot read the access tables of {label}: {e}"))?;
-    if !access.bootstrapped {
-        tracing::warn!(
-            "{label} has no Directus system tables: nothing is served until `rectus bootstrap --db {label}` creates them"
-        );
-    } else if args.cache_enabled && snapshot.collection(crate::cache::VERSIONS_TABLE).is_none() {
-        tracing::warn!(
-            "{label} has no {}: writes through other rectus instances stay unseen in the cache until --cache-ttl; `rectus bootstrap --db {label}` adds it",
-            crate::cache::VERSIONS_TABLE
-        );
-    }
+    let (snapshot, access) = match mirror(driver.as_ref()).await {
+        Ok((snapshot, access)) => {
+            let served = snapshot.collections.values().filter(|c| !c.is_system()).count();
+            tracing::info!(collections = served, hash = %&snapshot.hash[..12], "schema mirrored from {label}");
+            warn_if_incomplete(&snapshot, &access, &label, args.cache_enabled);
+            (snapshot, access)
+        }
+        // A server that is down now is served once it is back (the schema
+        // watcher notices); meanwhile every request answers SERVICE_UNAVAILABLE.
+        Err(DbError::Unavailable(e)) if matches!(db, Database::Postgres(_)) => {
+            tracing::error!("{label} cannot be reached ({e}); serving SERVICE_UNAVAILABLE until it can");
+            (SchemaSnapshot::default(), AccessSnapshot::empty())
+        }
+        Err(e) => return Err(format!("cannot read the schema and access tables of {label}: {e}").into()),
+    };
 
     let config = Config {
         default_limit: args.query_limit_default,
@@ -130,6 +130,27 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     Ok(BoundServer { addr, listener, router })
+}
+
+/// Says what a database lacks: the system tables, or the data versions.
+fn warn_if_incomplete(snapshot: &SchemaSnapshot, access: &AccessSnapshot, label: &str, cache_enabled: bool) {
+    if !access.bootstrapped {
+        tracing::warn!(
+            "{label} has no Directus system tables: nothing is served until `rectus bootstrap --db {label}` creates them"
+        );
+    } else if cache_enabled && snapshot.collection(crate::cache::VERSIONS_TABLE).is_none() {
+        tracing::warn!(
+            "{label} has no {}: writes through other rectus instances stay unseen in the cache until --cache-ttl; `rectus bootstrap --db {label}` adds it",
+            crate::cache::VERSIONS_TABLE
+        );
+    }
+}
+
+/// The schema snapshot and the access tables of the database behind `driver`.
+async fn mirror(driver: &dyn Driver) -> Result<(SchemaSnapshot, AccessSnapshot), DbError> {
+    let snapshot = snapshot(driver).await?;
+    let access = AccessSnapshot::load(driver, &snapshot).await?;
+    Ok((snapshot, access))
 }
 
 /// Converts axum's request to the core's `http::Request<Bytes>` and back.

@@ -8,7 +8,7 @@ use tokio_postgres::error::SqlState;
 pub fn classify(e: &tokio_postgres::Error, budget_ms: u64) -> DbError {
     let Some(db) = e.as_db_error() else {
         // No answer from the server: the connection is closed or broken.
-        return DbError::Unavailable(e.to_string());
+        return DbError::Unavailable(with_causes(e));
     };
     let code = db.code();
     let table = db.table().unwrap_or_default().to_string();
@@ -23,6 +23,18 @@ pub fn classify(e: &tokio_postgres::Error, budget_ms: u64) -> DbError {
         }
         _ => DbError::Other(format!("{} ({})", db.message(), code.code())),
     }
+}
+
+/// An error with the errors that caused it (`error performing TLS
+/// handshake: invalid peer certificate: UnknownIssuer`).
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
 }
 
 /// The column of a unique violation's detail: `Key (email)=(a@b.c) already exists.`

@@ -8,6 +8,8 @@ mod edge;
 mod errors;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
+#[cfg(not(target_arch = "wasm32"))]
+mod tls;
 
 pub use cell::{PgCell, PgParam};
 #[cfg(target_arch = "wasm32")]

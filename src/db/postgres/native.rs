@@ -6,7 +6,6 @@ use crate::db::{DbError, DbResult, Dialect, Driver, Rows, Statement, Transaction
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
 use std::time::Duration;
-use tokio_postgres::NoTls;
 
 /// How the driver uses the server.
 #[derive(Debug, Clone)]
@@ -30,6 +29,12 @@ impl Default for PgOptions {
     }
 }
 
+/// How many pooled connections a statement may find closed by the server
+/// (a restart, `pg_terminate_backend`) before it fails: each is dropped
+/// and the statement runs again on the next, so an outage that is over
+/// costs no request. Only reads and BEGIN are retried: nothing ran yet.
+const STALE_RETRIES: usize = 3;
+
 /// A Postgres database reached through a connection pool.
 pub struct PostgresDriver {
     pool: Pool,
@@ -37,25 +42,19 @@ pub struct PostgresDriver {
 }
 
 impl PostgresDriver {
-    /// A pool for `url` (`postgres://user@host/db?options=...`). No
+    /// A pool for `url` (`postgres://user@host/db?sslmode=...&options=...`;
+    /// TLS as `sslmode` says, see `tls`). No
     /// connection is made yet: the first statement opens one, so a server
     /// that is down now is not an error until something needs it.
     pub fn open(url: &str, options: &PgOptions) -> DbResult<PostgresDriver> {
-        let mut config: tokio_postgres::Config =
-            url.parse().map_err(|e| DbError::Other(format!("not a Postgres URL: {e}")))?;
-        if !matches!(
-            config.get_ssl_mode(),
-            tokio_postgres::config::SslMode::Disable | tokio_postgres::config::SslMode::Prefer
-        ) {
-            return Err(DbError::Unsupported("TLS to Postgres (sslmode=require) is not supported yet".into()));
-        }
+        let (mut config, tls) = super::tls::connector(url)?;
         config.connect_timeout(options.connect_timeout);
         config.keepalives(true);
         if config.get_application_name().is_none() {
             config.application_name("rectus");
         }
         super::set_session_options(&mut config, options.statement_timeout.as_millis() as u64);
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(options.max_connections.max(1))
             .wait_timeout(Some(options.connect_timeout))
@@ -74,6 +73,10 @@ impl PostgresDriver {
 
     async fn connection(&self) -> DbResult<Object> {
         self.pool.get().await.map_err(|e| match e {
+            // Not an outage: the configuration is wrong, and stays so.
+            PoolError::Backend(e) if refused_certificate(&e) => {
+                DbError::Other(format!("the server's TLS certificate was refused ({})", super::errors::with_causes(&e)))
+            }
             PoolError::Backend(e) => classify(&e, self.ms()),
             e => DbError::Unavailable(e.to_string()),
         })
@@ -82,6 +85,22 @@ impl PostgresDriver {
     fn ms(&self) -> u64 {
         self.budget.as_millis() as u64
     }
+}
+
+/// Whether connecting failed on the server's certificate (`verify-ca`,
+/// `verify-full`).
+fn refused_certificate(e: &tokio_postgres::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let tls = c.downcast_ref::<rustls::Error>().or_else(|| {
+            c.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).and_then(|inner| inner.downcast_ref())
+        });
+        if matches!(tls, Some(rustls::Error::InvalidCertificate(_))) {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// Runs `stmt` on `client` and reads all its rows; gives up a little after
@@ -115,14 +134,26 @@ impl Driver for PostgresDriver {
     }
 
     async fn query(&self, stmt: &Statement) -> DbResult<Rows> {
-        let client = self.connection().await?;
-        query(&client, stmt, self.budget).await
+        let mut attempts = 0;
+        loop {
+            let client = self.connection().await?;
+            match query(&client, stmt, self.budget).await {
+                Err(DbError::Unavailable(_)) if client.is_closed() && attempts < STALE_RETRIES => attempts += 1,
+                result => return result,
+            }
+        }
     }
 
     async fn begin(&self) -> DbResult<Box<dyn Transaction>> {
-        let client = self.connection().await?;
-        client.batch_execute("BEGIN").await.map_err(|e| classify(&e, self.ms()))?;
-        Ok(Box::new(PgTransaction { client: Some(client), budget: self.budget }))
+        let mut attempts = 0;
+        loop {
+            let client = self.connection().await?;
+            match client.batch_execute("BEGIN").await {
+                Ok(()) => return Ok(Box::new(PgTransaction { client: Some(client), budget: self.budget })),
+                Err(_) if client.is_closed() && attempts < STALE_RETRIES => attempts += 1,
+                Err(e) => return Err(classify(&e, self.ms())),
+            }
+        }
     }
 }
 
