@@ -6,7 +6,7 @@
 //! tests of this file take turns, and it is started again however it ends.
 
 mod common;
-use common::postgres::{fresh_schema, sql_column};
+use common::postgres::{bootstrapped_schema, sql_column};
 use common::{serve_file, Server};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,23 +23,7 @@ fn turn() -> std::sync::MutexGuard<'static, ()> {
 /// A bootstrapped schema with a small table (and a view that sleeps), and
 /// its URL.
 fn database(tag: &str) -> String {
-    let url = fresh_schema(tag);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    rt.block_on(async {
-        let driver = rectus::db::postgres::PostgresDriver::open(&url, &Default::default()).expect("url");
-        rectus::bootstrap::bootstrap(
-            &driver,
-            &rectus::native::host::SystemHost,
-            &rectus::bootstrap::AdminSeed {
-                email: common::ADMIN_EMAIL.into(),
-                password: Some(common::ADMIN_PASSWORD.into()),
-                token: Some(common::ADMIN_TOKEN.into()),
-            },
-            common::cheap_hash(),
-        )
-        .await
-        .expect("bootstrap");
-    });
+    let url = bootstrapped_schema(tag);
     sql_column(&url, "CREATE TABLE notes (id serial PRIMARY KEY, body text)");
     sql_column(&url, "INSERT INTO notes (body) SELECT 'note ' || n FROM generate_series(1, 20) AS n");
     sql_column(&url, "CREATE VIEW slow AS SELECT 1 AS id, pg_sleep(3) IS NULL AS slept");

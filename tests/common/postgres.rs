@@ -48,6 +48,24 @@ pub fn fresh_schema(tag: &str) -> String {
     })
 }
 
+/// A fresh schema with rectus's system tables and the test admin
+/// (`rectus bootstrap`), and its URL.
+pub fn bootstrapped_schema(tag: &str) -> String {
+    let url = fresh_schema(tag);
+    block_on(async {
+        let driver = PostgresDriver::open(&url, &PgOptions::default()).expect("Postgres URL");
+        let seed = rectus::bootstrap::AdminSeed {
+            email: super::ADMIN_EMAIL.into(),
+            password: Some(super::ADMIN_PASSWORD.into()),
+            token: Some(super::ADMIN_TOKEN.into()),
+        };
+        rectus::bootstrap::bootstrap(&driver, &rectus::native::host::SystemHost, &seed, super::cheap_hash())
+            .await
+            .expect("bootstrap");
+    });
+    url
+}
+
 /// A fresh schema holding a copy of the SQLite database at `sqlite_path`
 /// (`rectus copy`), and its URL.
 pub fn copy_of(sqlite_path: &str, tag: &str) -> String {
