@@ -103,8 +103,7 @@ async fn try_login(app: &App, email: &str, password: &str, mode: Mode, client: &
     let now = app.host.now_ms();
     let auth = &app.config.auth;
     let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
-    let statements = [
-        Statement::with_params(r#"DELETE FROM rectus_login_failures WHERE "user" = ?1"#, vec![user.id.clone().into()]),
+    let mut statements = vec![
         insert_session(&refresh_token, &user.id, at(app, now + auth.refresh_token_ttl_ms), client),
         Statement::with_params("DELETE FROM directus_sessions WHERE expires < ?1", vec![at(app, now)]),
         Statement::with_params(
@@ -112,6 +111,12 @@ async fn try_login(app: &App, email: &str, password: &str, mode: Mode, client: &
             vec![at(app, now), user.id.clone().into()],
         ),
     ];
+    if counts_failures(app) {
+        statements.push(Statement::with_params(
+            r#"DELETE FROM rectus_login_failures WHERE "user" = ?1"#,
+            vec![user.id.clone().into()],
+        ));
+    }
     for s in &statements {
         tx.execute(s).await.map_err(db_error)?;
     }
@@ -298,14 +303,29 @@ async fn find_user(app: &App, email: &str) -> ApiResult<Option<UserRow>> {
     }))
 }
 
+/// rectus's count of failed logins per user (migration 0001). A database
+/// Directus made has none until `rectus bootstrap` adds it: logins work
+/// without it, but failures are not counted.
+const FAILURES_TABLE: &str = "rectus_login_failures";
+
+fn counts_failures(app: &App) -> bool {
+    app.schema().collection(FAILURES_TABLE).is_some()
+}
+
 /// Failed logins of `user` since their last success.
 async fn failures(app: &App, user: &str) -> ApiResult<i64> {
+    if !counts_failures(app) {
+        return Ok(0);
+    }
     let stmt =
         Statement::with_params(r#"SELECT failures FROM rectus_login_failures WHERE "user" = ?1"#, vec![user.into()]);
     Ok(app.driver.query(&stmt).await.map_err(db_error)?.scalar().and_then(Value::as_i64).unwrap_or(0))
 }
 
 async fn record_failure(app: &App, user: &str) -> ApiResult<()> {
+    if !counts_failures(app) {
+        return Ok(());
+    }
     let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
     tx.execute(&Statement::with_params(
         r#"INSERT INTO rectus_login_failures ("user", failures) VALUES (?1, 1) ON CONFLICT ("user") DO UPDATE SET failures = "rectus_login_failures".failures + 1"#,
@@ -319,11 +339,14 @@ async fn record_failure(app: &App, user: &str) -> ApiResult<()> {
 /// Suspends a user: status `suspended`, sessions ended, count reset.
 async fn suspend(app: &App, user: &str) -> ApiResult<()> {
     let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
-    for sql in [
+    let mut statements = vec![
         "UPDATE directus_users SET status = 'suspended' WHERE id = ?1",
         r#"DELETE FROM directus_sessions WHERE "user" = ?1"#,
-        r#"DELETE FROM rectus_login_failures WHERE "user" = ?1"#,
-    ] {
+    ];
+    if counts_failures(app) {
+        statements.push(r#"DELETE FROM rectus_login_failures WHERE "user" = ?1"#);
+    }
+    for sql in statements {
         tx.execute(&Statement::with_params(sql, vec![user.into()])).await.map_err(db_error)?;
     }
     tx.commit(app, &app.schema()).await.map_err(db_error)?;

@@ -224,21 +224,26 @@ impl<'a> ReadCtx<'a> {
     }
 
     /// ORDER BY for `sort`, with the primary key last so pages are stable.
+    /// Without one, the collection's sort field orders the rows, as in
+    /// Directus, whether or not the caller may read that field: the order
+    /// is the collection's, not the caller's query.
     pub(super) fn order_by(&self, b: &mut SqlBuilder, scope: &Scope<'a>, sort: &[SortKey]) -> ApiResult<String> {
         let coll = scope.coll();
         let mut keys = Vec::new();
         let default_sort;
-        let sort = if sort.is_empty() {
-            default_sort = vec![SortKey {
-                path: coll.sort_field.clone().unwrap_or_else(|| coll.primary_key.clone()),
-                descending: false,
-            }];
-            &default_sort
-        } else {
-            sort
+        let (sort, defaulted) = match sort.is_empty() {
+            true => {
+                let path = coll.sort_field.clone().unwrap_or_else(|| coll.primary_key.clone());
+                default_sort = vec![SortKey { path, descending: false }];
+                (default_sort.as_slice(), true)
+            }
+            false => (sort, false),
         };
         for s in sort {
-            let expr = path_expr(&self.fctx(), b, scope, &s.path)?;
+            let expr = match defaulted {
+                true => scope.raw_column(&s.path),
+                false => path_expr(&self.fctx(), b, scope, &s.path)?,
+            };
             keys.push(format!("{expr} {}", if s.descending { "DESC" } else { "ASC" }));
         }
         // The primary key breaks ties so pages are stable. It follows the last

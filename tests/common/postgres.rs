@@ -86,3 +86,21 @@ pub fn sql_column(url: &str, sql: &str) -> Vec<serde_json::Value> {
         rows.rows.iter().map(|r| r.first().map(Value::to_json).unwrap_or_default()).collect()
     })
 }
+
+/// Runs a SQL file (statements end with `;` at the end of a line) in the
+/// schema of `url`, in one transaction.
+pub fn load_sql(url: &str, sql: &str) {
+    let statements: Vec<String> = sql
+        .split(";\n")
+        .map(|s| s.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n"))
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    block_on(async {
+        let driver = PostgresDriver::open(url, &PgOptions::default()).expect("Postgres URL");
+        let mut tx = driver.begin().await.expect("begin");
+        for s in &statements {
+            tx.execute(&Statement::new(s.as_str())).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+        }
+        tx.commit().await.expect("commit");
+    });
+}
