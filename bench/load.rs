@@ -34,8 +34,9 @@
 //! connection threads or budget: the ceiling on this machine.
 //!
 //! With RECTUS_BENCH_EDGE=1 (needs scripts/setup-wasm) the cms scenarios are
-//! also run against the edge worker in local workerd, over D1 and over a
-//! Durable Object (sizes up to RECTUS_BENCH_EDGE_MAX, default 10000).
+//! also run against the edge worker in local workerd, over D1, over a
+//! Durable Object and over the local Postgres (sizes up to
+//! RECTUS_BENCH_EDGE_MAX, default 10000).
 
 use rectus::db::{Statement, Value};
 use rectus::native::cli::DataSet;
@@ -1118,6 +1119,15 @@ mod edge {
             .expect("import");
         assert!(r.status().is_success(), "Durable Object import failed: {}", r.status());
         scenarios(&base, articles, settings, "Durable Object", None);
+        stop_group(&mut child);
+        // The same data in the local Postgres, one connection per request
+        // over the runtime's sockets (plain TCP: workerd does not trust the
+        // local server's certificate).
+        let url = format!("{}&sslmode=disable", postgres_copy(db, articles).await);
+        let vars = format!("--var SECRET:bench-secret --var RECTUS_BACKEND:postgres --var 'RECTUS_DB_URL:{url}'");
+        let mut child = start(&state, port, &vars);
+        wait_port(port, Instant::now()).await;
+        scenarios(&base, articles, settings, "Postgres", None);
         stop_group(&mut child);
         let _ = std::fs::remove_dir_all(&state);
     }
