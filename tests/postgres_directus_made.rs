@@ -68,7 +68,8 @@ fn directus_metadata_describes_the_collections() {
 fn the_public_policy_shows_published_posts_only() {
     let anonymous = server().anonymous();
     // (Titles are left out: the editor's test renames post 3 meanwhile.)
-    let posts = anonymous.get("/items/posts?fields=id,published,comments.body&sort=id&deep[comments][_sort]=body").data();
+    let posts =
+        anonymous.get("/items/posts?fields=id,published,comments.body&sort=id&deep[comments][_sort]=body").data();
     assert_eq!(
         posts,
         json!([

@@ -80,7 +80,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 .unwrap_or(STATEMENT_TIMEOUT_MS);
             let driver: Arc<dyn crate::db::Driver> =
                 Arc::new(crate::db::postgres::EdgePostgres::new(target, budget_ms));
-            let app = current_app(&env, driver.clone()).await?;
+            let app = match current_app(&env, driver.clone()).await {
+                Ok(app) => app,
+                Err(e) => return from_http(unreachable_database(e)),
+            };
             let mut app = app.with_driver(driver);
             if app.config.cache.enabled {
                 app = app.with_shared_tier(Arc::new(location_cache::LocationCache::new(ctx)));
@@ -88,7 +91,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             from_http(crate::rest::handle(&app, to_http(req).await?).await)
         }
         Backend::D1 => {
-            let app = current_app(&env, Arc::new(d1::driver(env.d1("DB")?))).await?;
+            let app = match current_app(&env, Arc::new(d1::driver(env.d1("DB")?))).await {
+                Ok(app) => app,
+                Err(e) => return from_http(unreachable_database(e)),
+            };
             let request = to_http(req).await?;
             from_http(in_d1_session(&app, &env, ctx, request).await?)
         }
@@ -132,6 +138,16 @@ async fn in_d1_session(
         }
     }
     Ok(response)
+}
+
+/// What a request gets when the database could not be read to set the
+/// isolate up (a Postgres server that is down or refuses the worker, D1
+/// failing):
+/// Directus's SERVICE_UNAVAILABLE, not the runtime's bare 500.
+fn unreachable_database(e: worker::Error) -> http::Response<Bytes> {
+    tracing::error!("the database cannot be read: {e}");
+    let reason = "The database cannot be reached";
+    crate::rest::response::error(&crate::error::ApiError::unavailable("database", reason))
 }
 
 /// The isolate's app; at most every SCHEMA_CHECK_MS it compares the schema
