@@ -29,11 +29,18 @@ impl Default for PgOptions {
     }
 }
 
-/// How many pooled connections a statement may find closed by the server
-/// (a restart, `pg_terminate_backend`) before it fails: each is dropped
-/// and the statement runs again on the next, so an outage that is over
-/// costs no request. Only reads and BEGIN are retried: nothing ran yet.
+/// How many pooled connections a statement may find broken (closed by a
+/// restart or `pg_terminate_backend`, possibly not noticed yet) before it
+/// fails: each is dropped and the statement runs again on the next, so an
+/// outage that is over costs no request. Only reads and BEGIN are retried:
+/// nothing was written. A server that is still down fails the next
+/// connection attempt at once, which ends the retries.
 const STALE_RETRIES: usize = 3;
+
+/// Takes a broken connection out of the pool for good.
+fn discard(client: Object) {
+    drop(Object::take(client));
+}
 
 /// A Postgres database reached through a connection pool.
 pub struct PostgresDriver {
@@ -138,7 +145,10 @@ impl Driver for PostgresDriver {
         loop {
             let client = self.connection().await?;
             match query(&client, stmt, self.budget).await {
-                Err(DbError::Unavailable(_)) if client.is_closed() && attempts < STALE_RETRIES => attempts += 1,
+                Err(DbError::Unavailable(_)) if attempts < STALE_RETRIES => {
+                    discard(client);
+                    attempts += 1;
+                }
                 result => return result,
             }
         }
@@ -148,10 +158,13 @@ impl Driver for PostgresDriver {
         let mut attempts = 0;
         loop {
             let client = self.connection().await?;
-            match client.batch_execute("BEGIN").await {
+            match client.batch_execute("BEGIN").await.map_err(|e| classify(&e, self.ms())) {
                 Ok(()) => return Ok(Box::new(PgTransaction { client: Some(client), budget: self.budget })),
-                Err(_) if client.is_closed() && attempts < STALE_RETRIES => attempts += 1,
-                Err(e) => return Err(classify(&e, self.ms())),
+                Err(DbError::Unavailable(_)) if attempts < STALE_RETRIES => {
+                    discard(client);
+                    attempts += 1;
+                }
+                Err(e) => return Err(e),
             }
         }
     }
