@@ -50,9 +50,9 @@ pub struct PostgresDriver {
 
 impl PostgresDriver {
     /// A pool for `url` (`postgres://user@host/db?sslmode=...&options=...`;
-    /// TLS as `sslmode` says, see `tls`). No
-    /// connection is made yet: the first statement opens one, so a server
-    /// that is down now is not an error until something needs it.
+    /// TLS as `sslmode` says, see `tls`). No connection is made yet: the
+    /// first statement opens one, so a server that is down now is not an
+    /// error until something needs it.
     pub fn open(url: &str, options: &PgOptions) -> DbResult<PostgresDriver> {
         let (mut config, tls) = super::tls::connector(url)?;
         config.connect_timeout(options.connect_timeout);
