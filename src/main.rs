@@ -97,9 +97,6 @@ async fn copy(args: rectus::native::cli::CopyArgs) -> rectus::native::server::an
         report.rows,
         started.elapsed().as_millis()
     );
-    if !report.skipped.is_empty() {
-        eprintln!("left out (no single-column primary key): {}", report.skipped.join(", "));
-    }
     Ok(())
 }
 

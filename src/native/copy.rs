@@ -18,8 +18,6 @@ use std::collections::BTreeSet;
 pub struct CopyReport {
     pub tables: usize,
     pub rows: u64,
-    /// Tables left out: those without a single-column primary key.
-    pub skipped: Vec<String>,
 }
 
 /// Tables of rectus's own that the target keeps as its migrations made them.
@@ -58,6 +56,16 @@ pub async fn copy(from: &dyn Driver, to: &dyn Driver, host: &dyn crate::app::Hos
             .map_err(|e| DbError::Other(format!("table {}: {e}", coll.name)))?;
         report.tables += 1;
     }
+    for table in unserved_tables(from, &source).await? {
+        if existing.collection(&table.name).is_some() {
+            continue;
+        }
+        tx.execute(&Statement::new(table.create())).await?;
+        report.rows +=
+            table.copy(from, tx.as_mut()).await.map_err(|e| DbError::Other(format!("table {}: {e}", table.name)))?;
+        report.tables += 1;
+        created.insert(table.name.clone());
+    }
     for statement in foreign_keys(&source, &created).into_iter().chain(definitions(from, &created).await?) {
         tx.execute(&Statement::new(statement)).await?;
     }
@@ -69,7 +77,6 @@ pub async fn copy(from: &dyn Driver, to: &dyn Driver, host: &dyn crate::app::Hos
         }
     }
     tx.commit().await?;
-    report.skipped = skipped(from, &source).await?;
     Ok(report)
 }
 
@@ -98,11 +105,15 @@ fn copy_order(schema: &SchemaSnapshot) -> Vec<&Collection> {
     order
 }
 
-/// The Postgres type for a column declared `decl` in SQLite.
+/// The Postgres type for a field declared in SQLite.
 fn postgres_type(f: &Field) -> String {
-    let decl = f.db_type.as_deref().unwrap_or("");
+    postgres_type_of(f.db_type.as_deref().unwrap_or(""), f.primary_key && f.auto_increment)
+}
+
+/// The Postgres type for a column declared `decl` in SQLite (`serial`: a
+/// key the database assigns).
+fn postgres_type_of(decl: &str, serial: bool) -> String {
     let (ty, length) = FieldType::from_decl(decl);
-    let serial = f.primary_key && f.auto_increment;
     match ty {
         FieldType::Integer if serial => "serial".into(),
         FieldType::BigInteger if serial => "bigserial".into(),
@@ -226,15 +237,7 @@ async fn copy_rows(
     if columns.is_empty() {
         return Ok(0);
     }
-    let names: Vec<String> = columns.iter().map(|f| ident(&f.name)).collect();
-    let rows = from
-        .query(&Statement::new(format!(
-            "SELECT {} FROM {} ORDER BY {}",
-            names.join(", "),
-            ident(&coll.name),
-            ident(&coll.primary_key)
-        )))
-        .await?;
+    let names: Vec<String> = columns.iter().map(|f| f.name.clone()).collect();
     // Where the target has its own column type (a system table), that one
     // decides how a value is read: Directus-on-SQLite keeps some dates as
     // Unix milliseconds.
@@ -245,6 +248,23 @@ async fn copy_rows(
             target.field_type.is_temporal()
         })
         .collect();
+    copy_table_rows(from, tx, &coll.name, &names, &temporal, &ident(&coll.primary_key)).await
+}
+
+/// Copies the rows of `table`'s `columns`, read in `order`, in batches;
+/// integers bound for `temporal` columns are Unix milliseconds.
+async fn copy_table_rows(
+    from: &dyn Driver,
+    tx: &mut dyn Transaction,
+    table: &str,
+    columns: &[String],
+    temporal: &[bool],
+    order: &str,
+) -> DbResult<u64> {
+    let names: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+    let rows = from
+        .query(&Statement::new(format!("SELECT {} FROM {} ORDER BY {order}", names.join(", "), ident(table))))
+        .await?;
     for chunk in rows.rows.chunks(BATCH) {
         let mut params = Vec::with_capacity(chunk.len() * columns.len());
         let mut tuples = Vec::with_capacity(chunk.len());
@@ -259,7 +279,7 @@ async fn copy_rows(
             }
             tuples.push(format!("({})", placeholders.join(", ")));
         }
-        let sql = format!("INSERT INTO {} ({}) VALUES {}", ident(&coll.name), names.join(", "), tuples.join(", "));
+        let sql = format!("INSERT INTO {} ({}) VALUES {}", ident(table), names.join(", "), tuples.join(", "));
         tx.execute(&Statement::with_params(sql, params)).await?;
     }
     Ok(rows.rows.len() as u64)
@@ -280,18 +300,71 @@ fn restart_sequence(coll: &Collection) -> Option<String> {
     ))
 }
 
-/// Tables of the source that are not collections (and so were not copied).
-async fn skipped(from: &dyn Driver, source: &SchemaSnapshot) -> DbResult<Vec<String>> {
+/// A table of the source that is no collection (it has no single-column
+/// primary key): copied with its columns and whole primary key, but served
+/// by neither database.
+struct Unserved {
+    name: String,
+    /// (name, declared type, NOT NULL, position in the primary key or 0)
+    columns: Vec<(String, String, bool, i64)>,
+}
+
+impl Unserved {
+    fn create(&self) -> String {
+        let mut defs: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(name, decl, not_null, _)| {
+                format!("{} {}{}", ident(name), postgres_type_of(decl, false), if *not_null { " NOT NULL" } else { "" })
+            })
+            .collect();
+        let key = self.key();
+        if !key.is_empty() {
+            defs.push(format!("PRIMARY KEY ({})", key.iter().map(|c| ident(&c.0)).collect::<Vec<_>>().join(", ")));
+        }
+        format!("CREATE TABLE {} ({})", ident(&self.name), defs.join(", "))
+    }
+
+    /// The primary key's columns, in the key's order.
+    fn key(&self) -> Vec<&(String, String, bool, i64)> {
+        let mut key: Vec<_> = self.columns.iter().filter(|c| c.3 > 0).collect();
+        key.sort_by_key(|c| c.3);
+        key
+    }
+
+    /// Its rows in key order, or in storage order without a key (a table
+    /// without rowid always has a key).
+    async fn copy(&self, from: &dyn Driver, tx: &mut dyn Transaction) -> DbResult<u64> {
+        let names: Vec<String> = self.columns.iter().map(|c| c.0.clone()).collect();
+        let temporal: Vec<bool> = self.columns.iter().map(|c| FieldType::from_decl(&c.1).0.is_temporal()).collect();
+        let key: Vec<String> = self.key().iter().map(|c| ident(&c.0)).collect();
+        let order = if key.is_empty() { "rowid".to_string() } else { key.join(", ") };
+        copy_table_rows(from, tx, &self.name, &names, &temporal, &order).await
+    }
+}
+
+/// The source's tables that are no collection of `source`.
+async fn unserved_tables(from: &dyn Driver, source: &SchemaSnapshot) -> DbResult<Vec<Unserved>> {
     let rows = from
         .query(&Statement::new(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            r#"SELECT m.name, p.name, p.type, p."notnull", p.pk FROM sqlite_master m JOIN pragma_table_info(m.name) p
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY m.name, p.cid"#,
         ))
         .await?;
-    Ok(rows
-        .rows
-        .iter()
-        .filter_map(|r| r.first().and_then(Value::as_str))
-        .filter(|n| source.collection(n).is_none())
-        .map(str::to_string)
-        .collect())
+    let mut tables: Vec<Unserved> = Vec::new();
+    for row in &rows.rows {
+        let text = |i: usize| row.get(i).and_then(Value::as_str).unwrap_or_default().to_string();
+        let int = |i: usize| row.get(i).and_then(Value::as_i64).unwrap_or(0);
+        let table = text(0);
+        if source.collection(&table).is_some() {
+            continue;
+        }
+        if tables.last().is_none_or(|t| t.name != table) {
+            tables.push(Unserved { name: table, columns: Vec::new() });
+        }
+        if let Some(t) = tables.last_mut() {
+            t.columns.push((text(1), text(2), int(3) != 0, int(4)));
+        }
+    }
+    Ok(tables)
 }
