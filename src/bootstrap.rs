@@ -164,7 +164,7 @@ async fn run(driver: &dyn Driver, statements: &[Statement]) -> DbResult<()> {
 
 /// The statements of a migration file: `;` ends one at the end of a line;
 /// `--` lines are comments.
-fn split(sql: &str) -> Vec<Statement> {
+pub fn split(sql: &str) -> Vec<Statement> {
     let without_comments: String =
         sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
     without_comments

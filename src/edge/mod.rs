@@ -45,9 +45,13 @@ enum Backend {
     Postgres(crate::db::postgres::Target),
 }
 
+/// A var, else a secret, of the worker.
+fn setting(env: &Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|v| v.to_string()))
+}
+
 fn backend(env: &Env) -> Result<Backend> {
-    let var =
-        |name: &str| env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|v| v.to_string()));
+    let var = |name: &str| setting(env, name);
     Ok(match var("RECTUS_BACKEND").as_deref().unwrap_or("d1") {
         "durable-object" => Backend::DurableObject,
         "postgres" => match (env.hyperdrive("HYPERDRIVE"), var("RECTUS_DB_URL")) {
@@ -73,10 +77,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         }
         Backend::Postgres(target) => {
             // A connection lives as long as its request: one per request.
-            let budget_ms = env
-                .var("RECTUS_STATEMENT_TIMEOUT_MS")
-                .ok()
-                .and_then(|v| v.to_string().parse().ok())
+            let budget_ms = setting(&env, "RECTUS_STATEMENT_TIMEOUT_MS")
+                .and_then(|v| v.parse().ok())
                 .unwrap_or(STATEMENT_TIMEOUT_MS);
             let driver: Arc<dyn crate::db::Driver> =
                 Arc::new(crate::db::postgres::EdgePostgres::new(target, budget_ms));
@@ -84,10 +86,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 Ok(app) => app,
                 Err(e) => return from_http(unreachable_database(e)),
             };
-            let mut app = app.with_driver(driver);
-            if app.config.cache.enabled {
-                app = app.with_shared_tier(Arc::new(location_cache::LocationCache::new(ctx)));
-            }
+            let app = with_location_cache(app.with_driver(driver), ctx);
             from_http(crate::rest::handle(&app, to_http(req).await?).await)
         }
         Backend::D1 => {
@@ -126,11 +125,7 @@ async fn in_d1_session(
             return Ok(crate::rest::handle(app, request).await);
         }
     };
-    let mut app = app.with_driver(Arc::new(d1::session_driver(session.clone())));
-    if app.config.cache.enabled {
-        // The location's Cache API, filled after the response is sent.
-        app = app.with_shared_tier(Arc::new(location_cache::LocationCache::new(ctx)));
-    }
+    let app = with_location_cache(app.with_driver(Arc::new(d1::session_driver(session.clone()))), ctx);
     let mut response = crate::rest::handle(&app, request).await;
     if let Ok(Some(bookmark)) = session.get_bookmark() {
         if let Ok(value) = http::HeaderValue::from_str(&bookmark) {
@@ -138,6 +133,15 @@ async fn in_d1_session(
         }
     }
     Ok(response)
+}
+
+/// `app` with the location's Cache API below its memory cache (filled
+/// after the response is sent), when the cache is on.
+fn with_location_cache(app: App, ctx: Context) -> App {
+    match app.config.cache.enabled {
+        true => app.with_shared_tier(Arc::new(location_cache::LocationCache::new(ctx))),
+        false => app,
+    }
 }
 
 /// What a request gets when the database could not be read to set the
@@ -190,8 +194,7 @@ async fn current_app(env: &Env, driver: Arc<dyn crate::db::Driver>) -> Result<Rc
 
 /// API settings from the worker's vars and secrets (Directus's names).
 pub(super) fn config_from(env: &Env) -> Config {
-    let var =
-        |name: &str| env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|v| v.to_string()));
+    let var = |name: &str| setting(env, name);
     let mut config = Config::default();
     // Without one, tokens verify only in the isolate that signed them.
     config.auth.secret = crate::auth::signing_secret(var("SECRET").as_deref(), &host::WorkerHost);

@@ -87,19 +87,15 @@ pub fn sql_column(url: &str, sql: &str) -> Vec<serde_json::Value> {
     })
 }
 
-/// Runs a SQL file (statements end with `;` at the end of a line) in the
-/// schema of `url`, in one transaction.
+/// Runs a SQL file (statements end with `;` at the end of a line, as
+/// `rectus bootstrap` reads its migrations) in the schema of `url`, in one
+/// transaction.
 pub fn load_sql(url: &str, sql: &str) {
-    let statements: Vec<String> = sql
-        .split(";\n")
-        .map(|s| s.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n"))
-        .filter(|s| !s.trim().is_empty())
-        .collect();
     block_on(async {
         let driver = PostgresDriver::open(url, &PgOptions::default()).expect("Postgres URL");
         let mut tx = driver.begin().await.expect("begin");
-        for s in &statements {
-            tx.execute(&Statement::new(s.as_str())).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+        for s in rectus::bootstrap::split(sql) {
+            tx.execute(&s).await.unwrap_or_else(|e| panic!("{}: {e}", s.sql));
         }
         tx.commit().await.expect("commit");
     });

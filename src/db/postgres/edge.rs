@@ -4,7 +4,7 @@
 //! is one round trip: parse, bind and execute go out together, with the
 //! parameter types left to the server, so nothing is prepared first.
 
-use super::{classify, param_refs, params, render, rows};
+use super::{classify, param_refs, params, parse_url, render, rows};
 use crate::db::{DbError, DbResult, Dialect, Driver, Rows, Statement, Transaction};
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -49,7 +49,7 @@ impl EdgePostgres {
         let unavailable = |e: worker::Error| DbError::Unavailable(e.to_string());
         let (mut config, socket) = match &self.target {
             Target::Hyperdrive(hd) => {
-                let config = parse(&hd.connection_string())?;
+                let config = parse_url(&hd.connection_string())?;
                 let socket = Socket::builder()
                     .secure_transport(SecureTransport::StartTls)
                     .connect(hd.host(), hd.port())
@@ -57,7 +57,7 @@ impl EdgePostgres {
                 (config, socket)
             }
             Target::Url(url) => {
-                let config = parse(url)?;
+                let config = parse_url(url)?;
                 let host = match config.get_hosts().first() {
                     Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
                     _ => return Err(DbError::Other("the Postgres URL names no TCP host".into())),
@@ -81,10 +81,6 @@ impl EdgePostgres {
         });
         Ok(client)
     }
-}
-
-fn parse(url: &str) -> DbResult<tokio_postgres::Config> {
-    url.parse().map_err(|e| DbError::Other(format!("not a Postgres URL: {e}")))
 }
 
 /// A parameter type the server infers from where the parameter is used.

@@ -27,6 +27,11 @@ pub fn render(sql: &str) -> String {
     crate::sql::builder::map_placeholders(sql, |n| format!("${n}"))
 }
 
+/// A connection string as tokio-postgres reads it.
+pub fn parse_url(url: &str) -> DbResult<tokio_postgres::Config> {
+    url.parse().map_err(|e| DbError::Other(format!("not a Postgres URL: {e}")))
+}
+
 /// The session settings of every connection: the server stops a statement
 /// past `ms` (SQLSTATE 57014), so nothing keeps running there after the
 /// request gave up; dates are read and written in UTC whatever the server's

@@ -110,27 +110,37 @@ fn refused_certificate(e: &tokio_postgres::Error) -> bool {
     false
 }
 
-/// Runs `stmt` on `client` and reads all its rows; gives up a little after
-/// the server's own timeout, for a server that stopped answering.
+/// Runs `stmt` on `client` and reads all its rows.
 async fn query(client: &Object, stmt: &Statement, budget: Duration) -> DbResult<Rows> {
     tracing::trace!(sql = %stmt.sql, params = ?stmt.params, "query");
-    let ms = budget.as_millis() as u64;
-    let run = async {
-        let prepared = client.prepare_cached(&render(&stmt.sql)).await.map_err(|e| classify(&e, ms))?;
-        let params = params(stmt);
-        let found = client.query(&prepared, &param_refs(&params)).await.map_err(|e| classify(&e, ms))?;
+    within(budget, async {
+        let ms = budget.as_millis() as u64;
+        let prepared = prepare(client, stmt, ms).await?;
+        let found = client.query(&prepared, &param_refs(&params(stmt))).await.map_err(|e| classify(&e, ms))?;
         rows(prepared.columns(), &found)
-    };
-    tokio::time::timeout(budget + Duration::from_secs(1), run).await.unwrap_or(Err(DbError::Timeout { ms }))
+    })
+    .await
 }
 
+/// Runs `stmt` on `client`; returns how many rows it changed.
 async fn execute(client: &Object, stmt: &Statement, budget: Duration) -> DbResult<u64> {
+    within(budget, async {
+        let ms = budget.as_millis() as u64;
+        let prepared = prepare(client, stmt, ms).await?;
+        client.execute(&prepared, &param_refs(&params(stmt))).await.map_err(|e| classify(&e, ms))
+    })
+    .await
+}
+
+/// The connection's prepared statement for `stmt`'s SQL (prepared once).
+async fn prepare(client: &Object, stmt: &Statement, ms: u64) -> DbResult<tokio_postgres::Statement> {
+    client.prepare_cached(&render(&stmt.sql)).await.map_err(|e| classify(&e, ms))
+}
+
+/// `run`, given up a little after the server's own statement timeout, for
+/// a server that stopped answering.
+async fn within<T>(budget: Duration, run: impl std::future::Future<Output = DbResult<T>>) -> DbResult<T> {
     let ms = budget.as_millis() as u64;
-    let run = async {
-        let prepared = client.prepare_cached(&render(&stmt.sql)).await.map_err(|e| classify(&e, ms))?;
-        let params = params(stmt);
-        client.execute(&prepared, &param_refs(&params)).await.map_err(|e| classify(&e, ms))
-    };
     tokio::time::timeout(budget + Duration::from_secs(1), run).await.unwrap_or(Err(DbError::Timeout { ms }))
 }
 

@@ -26,8 +26,7 @@ enum Check {
 /// The URL tokio-postgres can parse, and the TLS connector for it.
 pub fn connector(url: &str) -> DbResult<(tokio_postgres::Config, MakeRustlsConnect)> {
     let (url, check, root_file) = read_tls_options(url);
-    let mut config: tokio_postgres::Config =
-        url.parse().map_err(|e| DbError::Other(format!("not a Postgres URL: {e}")))?;
+    let mut config = super::parse_url(&url)?;
     if check != Check::Nothing {
         config.ssl_mode(tokio_postgres::config::SslMode::Require);
     }
