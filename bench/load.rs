@@ -692,7 +692,7 @@ mod direct {
         if db.starts_with("postgres://") {
             // Named apart from rectus's own connections, which the bench counts.
             let url = format!("{db}&application_name=rectus-baseline");
-            let options = rectus::db::postgres::PgOptions { max_connections: 1, ..Default::default() };
+            let options = rectus::db::PoolOptions { max_connections: 1, ..Default::default() };
             return Conn::Postgres(rectus::db::postgres::PostgresDriver::open(&url, &options).expect("Postgres URL"));
         }
         let database = libsql::Builder::new_local(db).build().await.expect("open db");

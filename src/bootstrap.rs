@@ -21,11 +21,17 @@ const POSTGRES: Migrations = &[
     ("0002", "data versions", include_str!("../migrations/postgres/0002_data_versions.sql")),
 ];
 
+const MYSQL: Migrations = &[
+    ("0001", "system tables", include_str!("../migrations/mysql/0001_system_tables.sql")),
+    ("0002", "data versions", include_str!("../migrations/mysql/0002_data_versions.sql")),
+];
+
 /// The migrations of `dialect`'s database.
 pub fn migrations(dialect: Dialect) -> Migrations {
     match dialect {
         Dialect::Sqlite => SQLITE,
         Dialect::Postgres => POSTGRES,
+        Dialect::MariaDb => MYSQL,
     }
 }
 
@@ -181,7 +187,7 @@ mod tests {
 
     #[test]
     fn migrations_split_into_statements() {
-        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::MariaDb] {
             let statements = split(migrations(dialect)[0].2);
             assert!(statements.iter().all(|s| !s.sql.contains(";\n") && !s.sql.starts_with("--")));
             assert!(statements.iter().any(|s| s.sql.contains("\"directus_users\"")));

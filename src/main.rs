@@ -80,16 +80,19 @@ async fn bootstrap(args: rectus::native::cli::BootstrapArgs) -> rectus::native::
 async fn copy(args: rectus::native::cli::CopyArgs) -> rectus::native::server::anyhow_like::Result<()> {
     let (from, to) = (Database::parse(&args.from), Database::parse(&args.to));
     match (&from, &to) {
-        (Database::File(path), Database::Postgres(_)) if std::path::Path::new(path).exists() => {}
-        (Database::File(path), Database::Postgres(_)) => return Err(format!("{path} does not exist").into()),
-        _ => return Err("--from names a SQLite file and --to a postgres:// URL".into()),
+        (Database::File(path), to) if to.is_server() && std::path::Path::new(path).exists() => {}
+        (Database::File(path), to) if to.is_server() => return Err(format!("{path} does not exist").into()),
+        _ => return Err("--from names a SQLite file and --to a postgres:// or mysql:// URL".into()),
     }
     let source = Opened::open(&from, &Default::default(), &Default::default()).await?.driver();
     let target = Opened::open(&to, &Default::default(), &Default::default()).await?.driver();
     let started = std::time::Instant::now();
     let report = rectus::native::copy::copy(source.as_ref(), target.as_ref(), &rectus::native::host::SystemHost)
         .await
-        .map_err(|e| format!("copy failed (nothing was written): {e}"))?;
+        .map_err(|e| match to {
+            Database::Postgres(_) => format!("copy failed (nothing was written): {e}"),
+            _ => format!("copy failed (the tables it created stay; drop them before trying again): {e}"),
+        })?;
     eprintln!(
         "{}: {} tables, {} rows copied in {} ms",
         to.label(),

@@ -21,9 +21,10 @@ fn login(s: &Server, email: &str, password: &str) -> Value {
 
 /// The columns of `articles` except `internal_notes`.
 fn article_fields_but_notes(db: &str) -> Vec<String> {
-    let sql = match db.starts_with("postgres://") {
-        true => "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'articles' AND column_name <> 'internal_notes' ORDER BY ordinal_position",
-        false => "SELECT name FROM pragma_table_info('articles') WHERE name <> 'internal_notes' ORDER BY cid",
+    let sql = match db.split("://").next() {
+        Some("postgres") => "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'articles' AND column_name <> 'internal_notes' ORDER BY ordinal_position",
+        Some("mysql") => "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'articles' AND column_name <> 'internal_notes' ORDER BY ordinal_position",
+        _ => "SELECT name FROM pragma_table_info('articles') WHERE name <> 'internal_notes' ORDER BY cid",
     };
     sql_column(db, sql).into_iter().map(|v| v.as_str().unwrap().to_string()).collect()
 }

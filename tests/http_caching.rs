@@ -224,10 +224,11 @@ fn writes_through_another_instance_are_seen_within_the_version_poll() {
     let title = unique("written elsewhere");
     if edge {
         common::sql_column(&s.db_path, &format!("UPDATE articles SET title = '{title}' WHERE id = {}", article["id"]));
-        common::sql_column(
-            &s.db_path,
-            "INSERT INTO rectus_data_versions (collection, version) VALUES ('articles', 1) ON CONFLICT (collection) DO UPDATE SET version = rectus_data_versions.version + 1",
-        );
+        let bump = match s.db_path.starts_with("mysql://") {
+            true => "INSERT INTO rectus_data_versions (collection, version) VALUES ('articles', 1) ON DUPLICATE KEY UPDATE version = rectus_data_versions.version + 1",
+            false => "INSERT INTO rectus_data_versions (collection, version) VALUES ('articles', 1) ON CONFLICT (collection) DO UPDATE SET version = rectus_data_versions.version + 1",
+        };
+        common::sql_column(&s.db_path, bump);
     } else {
         let b = common::serve_file(&s.db_path, &[]);
         b.patch(&format!("/items/articles/{}", article["id"]), json!({"title": title})).data();

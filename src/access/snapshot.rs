@@ -21,18 +21,26 @@ pub const REQUIRED_TABLES: [&str; 5] =
 /// One statement reads it all (one round trip on the edge): each table as
 /// one JSON array of rows.
 fn load_sql(d: &dyn Dialect) -> String {
-    let rows = |columns: &[&str], from: &str| {
+    // Rows in `order` where it matters (the policies' order decides).
+    let rows = |columns: &[&str], table: &str, order: Option<&str>| {
         let row = d.json_array(&columns.iter().map(|c| c.to_string()).collect::<Vec<_>>());
-        format!("(SELECT {} FROM {from})", d.json_array_agg(&row, false))
+        match order {
+            None => format!("(SELECT {} FROM {table})", d.json_array_agg(&row, false)),
+            Some(order) if d.keeps_subquery_order() => {
+                format!("(SELECT {} FROM (SELECT * FROM {table} ORDER BY {order}) AS a)", d.json_array_agg(&row, false))
+            }
+            Some(order) => format!("(SELECT {} FROM {table})", d.json_array_agg_ordered(&row, order)),
+        }
     };
     format!(
         "SELECT {} AS roles, {} AS policies, {} AS access, {} AS permissions",
-        rows(&["id", "parent"], "directus_roles"),
-        rows(&["id", "admin_access", "app_access", "ip_access"], "directus_policies"),
-        rows(&["id", "role", "\"user\"", "policy"], "(SELECT * FROM directus_access ORDER BY sort, id) AS a"),
+        rows(&["id", "parent"], "directus_roles", None),
+        rows(&["id", "admin_access", "app_access", "ip_access"], "directus_policies", None),
+        rows(&["id", "role", "\"user\"", "policy"], "directus_access", Some("sort, id")),
         rows(
             &["id", "policy", "collection", "action", "permissions", "validation", "presets", "fields"],
-            "(SELECT * FROM directus_permissions ORDER BY id) AS p"
+            "directus_permissions",
+            Some("id")
         ),
     )
 }

@@ -327,8 +327,10 @@ async fn record_failure(app: &App, user: &str) -> ApiResult<()> {
         return Ok(());
     }
     let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
+    let upsert =
+        app.dialect().on_conflict_update(r#""user""#, r#""failures" = "rectus_login_failures"."failures" + 1"#);
     tx.execute(&Statement::with_params(
-        r#"INSERT INTO rectus_login_failures ("user", failures) VALUES (?1, 1) ON CONFLICT ("user") DO UPDATE SET failures = "rectus_login_failures".failures + 1"#,
+        format!(r#"INSERT INTO "rectus_login_failures" ("user", "failures") VALUES (?1, 1){upsert}"#),
         vec![user.into()],
     ))
     .await

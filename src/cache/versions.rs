@@ -24,8 +24,9 @@ const READ_SQL: &str = r#"SELECT "collection", "version" FROM "rectus_data_versi
 /// `ON` of the upsert as a join's.)
 pub(super) fn bump_sql(d: &dyn crate::sql::dialect::Dialect) -> String {
     format!(
-        r#"INSERT INTO "rectus_data_versions" ("collection", "version") SELECT l.value, 1 FROM ({}) AS l WHERE true ON CONFLICT ("collection") DO UPDATE SET "version" = "rectus_data_versions"."version" + 1 RETURNING "collection", "version""#,
-        d.json_list("?1", None)
+        r#"INSERT INTO "rectus_data_versions" ("collection", "version") SELECT l.value, 1 FROM ({}) AS l WHERE true{} RETURNING "collection", "version""#,
+        d.json_list("?1", None),
+        d.on_conflict_update(r#""collection""#, r#""version" = "rectus_data_versions"."version" + 1"#)
     )
 }
 

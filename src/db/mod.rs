@@ -6,12 +6,18 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod libsql;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod mysql;
+#[cfg(not(target_arch = "wasm32"))]
+mod pool_options;
+#[cfg(not(target_arch = "wasm32"))]
+pub use pool_options::PoolOptions;
 pub mod postgres;
 mod sqlite_errors;
 pub use sqlite_errors::classify_sqlite_message;
 mod value;
 
-pub use value::Value;
+pub use value::{compact_json, Value};
 
 use async_trait::async_trait;
 
@@ -118,6 +124,8 @@ pub type DbResult<T> = Result<T, DbError>;
 pub enum Dialect {
     Sqlite,
     Postgres,
+    /// MariaDB (10.6 and later; MySQL 8 is not served yet).
+    MariaDb,
 }
 
 /// A database connection (or pool) as the core sees it.

@@ -77,3 +77,26 @@ impl<T: Into<Value>> From<Option<T>> for Value {
         o.map(Into::into).unwrap_or(Value::Null)
     }
 }
+
+/// JSON text without the spaces Postgres's and MariaDB's JSON functions put
+/// between tokens (`{"a" : 1, "b" : 2}`): what a client gets from Directus,
+/// and fewer bytes. Whitespace inside strings is kept.
+pub fn compact_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if !c.is_ascii_whitespace() {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,11 +1,14 @@
-//! `rectus copy`: a SQLite/libSQL database into an empty Postgres schema,
-//! tables, keys, indexes, views and rows, so the same data can be served from
-//! either (the demo data sets on Postgres, the tests' and bench's copies).
+//! `rectus copy`: a SQLite/libSQL database into an empty Postgres schema or
+//! MariaDB database, tables, keys, indexes, views and rows, so the same data
+//! can be served from either (the demo data sets on a server, the tests'
+//! and bench's copies).
 //!
-//! The system tables come from rectus's Postgres migrations; the user's
-//! tables are created with each column's type mapped from its declared
-//! SQLite type, and get their foreign keys once their rows are in. It is
-//! one transaction: a failed copy leaves the target as it was.
+//! The system tables come from rectus's migrations for the target; the
+//! user's tables are created with each column's type mapped from its
+//! declared SQLite type, and get their foreign keys once their rows are in.
+//! It is one transaction on Postgres: a failed copy leaves the target as it
+//! was. MariaDB commits each CREATE on its own, so a failed copy there
+//! leaves the tables it made (empty or part-filled) behind.
 
 use crate::db::{DbError, DbResult, Dialect, Driver, Statement, Transaction, Value};
 use crate::schema::{Collection, Field, FieldType, SchemaSnapshot};
@@ -26,12 +29,13 @@ const KEEP_TARGET: &[&str] = &["rectus_migrations", "rectus_data_versions"];
 /// Rows per INSERT statement.
 const BATCH: usize = 250;
 
-/// Copies the database behind `from` (SQLite) into `to` (Postgres), whose
-/// current schema must hold none of the source's own tables yet.
+/// Copies the database behind `from` (SQLite) into `to` (Postgres or
+/// MariaDB), whose current schema must hold none of the source's own tables yet.
 pub async fn copy(from: &dyn Driver, to: &dyn Driver, host: &dyn crate::app::Host) -> DbResult<CopyReport> {
-    if from.dialect() != Dialect::Sqlite || to.dialect() != Dialect::Postgres {
-        return Err(DbError::Unsupported("rectus copy goes from a SQLite file to Postgres".into()));
+    if from.dialect() != Dialect::Sqlite || to.dialect() == Dialect::Sqlite {
+        return Err(DbError::Unsupported("rectus copy goes from a SQLite file to Postgres or MariaDB".into()));
     }
+    let target = to.dialect();
     let source = crate::schema::introspect::snapshot(from).await?;
     crate::bootstrap::migrate(to, host).await?;
     let existing = crate::schema::introspect::snapshot(to).await?;
@@ -42,7 +46,7 @@ pub async fn copy(from: &dyn Driver, to: &dyn Driver, host: &dyn crate::app::Hos
     let mut created = BTreeSet::new();
     for coll in &tables {
         if existing.collection(&coll.name).is_none() {
-            tx.execute(&Statement::new(create_table(coll))).await?;
+            tx.execute(&Statement::new(create_table(target, coll))).await?;
             created.insert(coll.name.clone());
         }
     }
@@ -51,7 +55,7 @@ pub async fn copy(from: &dyn Driver, to: &dyn Driver, host: &dyn crate::app::Hos
             Some(into) => coll.columns().filter(|f| into.field(&f.name).is_some_and(|t| !t.is_alias())).collect(),
             None => coll.columns().collect(),
         };
-        report.rows += copy_rows(from, tx.as_mut(), coll, &columns, &existing)
+        report.rows += copy_rows(from, tx.as_mut(), target, coll, &columns, &existing)
             .await
             .map_err(|e| DbError::Other(format!("table {}: {e}", coll.name)))?;
         report.tables += 1;
@@ -60,9 +64,11 @@ pub async fn copy(from: &dyn Driver, to: &dyn Driver, host: &dyn crate::app::Hos
         if existing.collection(&table.name).is_some() {
             continue;
         }
-        tx.execute(&Statement::new(table.create())).await?;
-        report.rows +=
-            table.copy(from, tx.as_mut()).await.map_err(|e| DbError::Other(format!("table {}: {e}", table.name)))?;
+        tx.execute(&Statement::new(table.create(target))).await?;
+        report.rows += table
+            .copy(from, tx.as_mut(), target)
+            .await
+            .map_err(|e| DbError::Other(format!("table {}: {e}", table.name)))?;
         report.tables += 1;
         created.insert(table.name.clone());
     }
@@ -72,7 +78,7 @@ pub async fn copy(from: &dyn Driver, to: &dyn Driver, host: &dyn crate::app::Hos
     // Keys the database assigns continue after the copied ones.
     for coll in &tables {
         let into = existing.collection(&coll.name).unwrap_or(coll);
-        if let Some(sql) = restart_sequence(into) {
+        if let Some(sql) = restart_sequence(target, into) {
             tx.query(&Statement::new(sql)).await?;
         }
     }
@@ -105,9 +111,48 @@ fn copy_order(schema: &SchemaSnapshot) -> Vec<&Collection> {
     order
 }
 
-/// The Postgres type for a field declared in SQLite.
-fn postgres_type(f: &Field) -> String {
-    postgres_type_of(f.db_type.as_deref().unwrap_or(""), f.primary_key && f.auto_increment)
+/// The target's type for a field declared in SQLite.
+fn column_type(target: Dialect, f: &Field) -> String {
+    let decl = f.db_type.as_deref().unwrap_or("");
+    match target {
+        Dialect::MariaDb => {
+            mariadb_type_of(decl, f.primary_key && f.auto_increment, f.primary_key || f.unique || f.m2o().is_some())
+        }
+        _ => postgres_type_of(decl, f.primary_key && f.auto_increment),
+    }
+}
+
+/// The MariaDB type for a column declared `decl` in SQLite (`serial`: a
+/// key the database assigns; `keyed`: in a key or a foreign key, where
+/// MariaDB takes no unbounded text).
+fn mariadb_type_of(decl: &str, serial: bool, keyed: bool) -> String {
+    let (ty, length) = FieldType::from_decl(decl);
+    match ty {
+        FieldType::Integer if serial => "int NOT NULL AUTO_INCREMENT".into(),
+        FieldType::BigInteger if serial => "bigint NOT NULL AUTO_INCREMENT".into(),
+        FieldType::Integer => "int".into(),
+        FieldType::BigInteger => "bigint".into(),
+        FieldType::Float => "double".into(),
+        FieldType::Decimal => match decl.find('(') {
+            Some(i) => format!("decimal{}", &decl[i..]),
+            None => "decimal(65,10)".into(),
+        },
+        FieldType::String => match length {
+            Some(n) => format!("varchar({n})"),
+            None if keyed => "varchar(255)".into(),
+            None => "text".into(),
+        },
+        FieldType::Boolean => "tinyint(1)".into(),
+        FieldType::Date => "date".into(),
+        FieldType::DateTime => "datetime".into(),
+        FieldType::Time => "time".into(),
+        FieldType::Timestamp => "timestamp(3)".into(),
+        FieldType::Json => "json".into(),
+        FieldType::Uuid => "char(36)".into(),
+        FieldType::Binary => "blob".into(),
+        _ if keyed => "varchar(255)".into(),
+        _ => "text".into(),
+    }
 }
 
 /// The Postgres type for a column declared `decl` in SQLite (`serial`: a
@@ -140,15 +185,16 @@ fn postgres_type_of(decl: &str, serial: bool) -> String {
     }
 }
 
-fn create_table(coll: &Collection) -> String {
+fn create_table(target: Dialect, coll: &Collection) -> String {
     let mut columns: Vec<String> = coll
         .columns()
         .map(|f| {
-            let mut sql = format!("{} {}", ident(&f.name), postgres_type(f));
+            let ty = column_type(target, f);
+            let mut sql = format!("{} {ty}", ident(&f.name));
             if !f.nullable && !f.primary_key {
                 sql.push_str(" NOT NULL");
             }
-            if let Some(default) = f.default_value.as_ref().and_then(|d| default_sql(d, f)) {
+            if let Some(default) = f.default_value.as_ref().and_then(|d| default_sql(d, &ty)) {
                 sql.push_str(&format!(" DEFAULT {default}"));
             }
             if f.unique && !f.primary_key {
@@ -161,11 +207,12 @@ fn create_table(coll: &Collection) -> String {
     format!("CREATE TABLE {} ({})", ident(&coll.name), columns.join(", "))
 }
 
-/// A column default as Postgres SQL; `None` for what it cannot take.
-fn default_sql(default: &Json, f: &Field) -> Option<String> {
+/// A column default as SQL for a column of type `ty`; `None` for what it
+/// cannot take.
+fn default_sql(default: &Json, ty: &str) -> Option<String> {
     Some(match default {
         Json::Null => return None,
-        Json::Bool(b) if postgres_type(f) == "boolean" => (if *b { "TRUE" } else { "FALSE" }).into(),
+        Json::Bool(b) if ty == "boolean" => (if *b { "TRUE" } else { "FALSE" }).into(),
         Json::Bool(b) => (*b as i64).to_string(),
         Json::Number(n) => n.to_string(),
         Json::String(s) if s.eq_ignore_ascii_case("CURRENT_TIMESTAMP") => "CURRENT_TIMESTAMP".into(),
@@ -230,6 +277,7 @@ async fn definitions(from: &dyn Driver, created: &BTreeSet<String>) -> DbResult<
 async fn copy_rows(
     from: &dyn Driver,
     tx: &mut dyn Transaction,
+    target: Dialect,
     coll: &Collection,
     columns: &[&Field],
     existing: &SchemaSnapshot,
@@ -241,26 +289,29 @@ async fn copy_rows(
     // Where the target has its own column type (a system table), that one
     // decides how a value is read: Directus-on-SQLite keeps some dates as
     // Unix milliseconds.
-    let temporal: Vec<bool> = columns
+    let temporal: Vec<Option<FieldType>> = columns
         .iter()
         .map(|f| {
-            let target = existing.collection(&coll.name).and_then(|c| c.field(&f.name)).unwrap_or(f);
-            target.field_type.is_temporal()
+            let into = existing.collection(&coll.name).and_then(|c| c.field(&f.name)).unwrap_or(f);
+            into.field_type.is_temporal().then_some(into.field_type)
         })
         .collect();
-    copy_table_rows(from, tx, &coll.name, &names, &temporal, &ident(&coll.primary_key)).await
+    copy_table_rows(from, tx, target, &coll.name, &names, &temporal, &ident(&coll.primary_key)).await
 }
 
 /// Copies the rows of `table`'s `columns`, read in `order`, in batches;
-/// integers bound for `temporal` columns are Unix milliseconds.
+/// integers bound for `temporal` columns are Unix milliseconds, and text
+/// there goes in as the target reads dates.
 async fn copy_table_rows(
     from: &dyn Driver,
     tx: &mut dyn Transaction,
+    target: Dialect,
     table: &str,
     columns: &[String],
-    temporal: &[bool],
+    temporal: &[Option<FieldType>],
     order: &str,
 ) -> DbResult<u64> {
+    let dialect = crate::sql::dialect::of(target);
     let names: Vec<String> = columns.iter().map(|c| ident(c)).collect();
     let rows = from
         .query(&Statement::new(format!("SELECT {} FROM {} ORDER BY {order}", names.join(", "), ident(table))))
@@ -272,10 +323,14 @@ async fn copy_table_rows(
             let mut placeholders = Vec::with_capacity(columns.len());
             for (i, value) in row.iter().enumerate() {
                 params.push(match value {
-                    Value::Integer(ms) if temporal[i] => Value::Text(crate::sql::time::iso_from_millis(*ms)),
+                    Value::Integer(ms) if temporal[i].is_some() => dialect.time_value(*ms),
                     v => v.clone(),
                 });
-                placeholders.push(format!("?{}", params.len()));
+                let slot = format!("?{}", params.len());
+                placeholders.push(match (temporal[i], value) {
+                    (Some(ty), Value::Text(_)) => dialect.temporal(ty, &slot),
+                    _ => slot,
+                });
             }
             tuples.push(format!("({})", placeholders.join(", ")));
         }
@@ -285,10 +340,11 @@ async fn copy_table_rows(
     Ok(rows.rows.len() as u64)
 }
 
-/// Moves a serial key's sequence past the copied keys.
-fn restart_sequence(coll: &Collection) -> Option<String> {
+/// Moves a serial key's sequence past the copied keys (MariaDB's
+/// AUTO_INCREMENT moves by itself).
+fn restart_sequence(target: Dialect, coll: &Collection) -> Option<String> {
     let pk = coll.pk_field();
-    if !pk.auto_increment {
+    if !pk.auto_increment || target != Dialect::Postgres {
         return None;
     }
     Some(format!(
@@ -310,12 +366,16 @@ struct Unserved {
 }
 
 impl Unserved {
-    fn create(&self) -> String {
+    fn create(&self, target: Dialect) -> String {
         let mut defs: Vec<String> = self
             .columns
             .iter()
-            .map(|(name, decl, not_null, _)| {
-                format!("{} {}{}", ident(name), postgres_type_of(decl, false), if *not_null { " NOT NULL" } else { "" })
+            .map(|(name, decl, not_null, key)| {
+                let ty = match target {
+                    Dialect::MariaDb => mariadb_type_of(decl, false, *key > 0),
+                    _ => postgres_type_of(decl, false),
+                };
+                format!("{} {ty}{}", ident(name), if *not_null { " NOT NULL" } else { "" })
             })
             .collect();
         let key = self.key();
@@ -334,12 +394,13 @@ impl Unserved {
 
     /// Its rows in key order, or in storage order without a key (a table
     /// without rowid always has a key).
-    async fn copy(&self, from: &dyn Driver, tx: &mut dyn Transaction) -> DbResult<u64> {
+    async fn copy(&self, from: &dyn Driver, tx: &mut dyn Transaction, target: Dialect) -> DbResult<u64> {
         let names: Vec<String> = self.columns.iter().map(|c| c.0.clone()).collect();
-        let temporal: Vec<bool> = self.columns.iter().map(|c| FieldType::from_decl(&c.1).0.is_temporal()).collect();
+        let temporal: Vec<Option<FieldType>> =
+            self.columns.iter().map(|c| Some(FieldType::from_decl(&c.1).0).filter(|t| t.is_temporal())).collect();
         let key: Vec<String> = self.key().iter().map(|c| ident(&c.0)).collect();
         let order = if key.is_empty() { "rowid".to_string() } else { key.join(", ") };
-        copy_table_rows(from, tx, &self.name, &names, &temporal, &order).await
+        copy_table_rows(from, tx, target, &self.name, &names, &temporal, &order).await
     }
 }
 

@@ -7,7 +7,7 @@ use crate::access::AccessSnapshot;
 use crate::app::{App, AuthConfig, Config};
 use crate::cache::CacheSettings;
 use crate::db::libsql::{DriverOptions, LibsqlDriver};
-use crate::db::postgres::PgOptions;
+use crate::db::PoolOptions;
 use crate::db::{DbError, Driver, Statement};
 use crate::error::{ApiError, ErrorCode};
 use crate::schema::introspect::{fingerprint, snapshot};
@@ -60,8 +60,8 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
             )
             .into())
         }
-        Database::Postgres(_) if args.demo => {
-            return Err("--demo writes a SQLite file; serve a Postgres database as it is".into())
+        _ if args.demo && db.is_server() => {
+            return Err("--demo writes a SQLite file; serve a database server's data as it is (or `rectus copy` the demo into it)".into())
         }
         _ => {}
     }
@@ -69,8 +69,9 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
     let statement_timeout = Duration::from_millis(args.statement_timeout_ms.max(1));
     let file_options =
         DriverOptions { readers: args.readers.unwrap_or(cores), max_readers: args.max_readers, statement_timeout };
-    let pg_options = PgOptions { max_connections: args.db_connections, statement_timeout, ..PgOptions::default() };
-    let opened = Opened::open(&db, &file_options, &pg_options).await?;
+    let pool_options =
+        PoolOptions { max_connections: args.db_connections, statement_timeout, ..PoolOptions::default() };
+    let opened = Opened::open(&db, &file_options, &pool_options).await?;
     let driver = opened.driver();
     let (snapshot, access) = match mirror(driver.as_ref()).await {
         Ok((snapshot, access)) => {
@@ -81,7 +82,7 @@ pub async fn bind(args: ServeArgs) -> anyhow_like::Result<BoundServer> {
         }
         // A server that is down now is served once it is back (the schema
         // watcher notices); meanwhile every request answers SERVICE_UNAVAILABLE.
-        Err(DbError::Unavailable(e)) if matches!(db, Database::Postgres(_)) => {
+        Err(DbError::Unavailable(e)) if db.is_server() => {
             tracing::error!("{label} cannot be reached ({e}); serving SERVICE_UNAVAILABLE until it can");
             (SchemaSnapshot::default(), AccessSnapshot::empty())
         }
@@ -208,7 +209,7 @@ async fn watch_schema(app: Arc<App>, opened: Opened, every: Duration) {
                 .ok()
                 .and_then(|r| r.scalar().and_then(|v| v.as_i64()))
                 .map(|v| v.to_string()),
-            Opened::Postgres(_) => match fingerprint(driver.as_ref()).await {
+            Opened::Postgres(_) | Opened::MariaDb(_) => match fingerprint(driver.as_ref()).await {
                 Ok(f) => Some(f),
                 Err(e) => {
                     tracing::warn!("the schema's fingerprint could not be read: {e}");

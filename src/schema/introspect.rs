@@ -17,6 +17,7 @@ fn queries(dialect: Dialect) -> &'static Queries {
     match dialect {
         Dialect::Sqlite => &SQLITE,
         Dialect::Postgres => &super::introspect_postgres::POSTGRES,
+        Dialect::MariaDb => &super::introspect_mariadb::MARIADB,
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod build;
 pub mod introspect;
+mod introspect_mariadb;
 mod introspect_postgres;
 mod system;
 mod types;

@@ -74,13 +74,16 @@ impl FieldType {
     pub fn from_decl(decl: &str) -> (FieldType, Option<u32>) {
         let lower = decl.trim().to_ascii_lowercase();
         let (base, args) = match lower.find('(') {
-            Some(i) => (lower[..i].trim(), lower[i + 1..].trim_end_matches(')').trim()),
+            Some(i) => (lower[..i].trim(), lower[i + 1..].split(')').next().unwrap_or_default().trim()),
             None => (lower.as_str(), ""),
         };
         let length = args.split(',').next().and_then(|a| a.trim().parse::<u32>().ok());
         let ty = match base {
             "" => FieldType::Unknown,
             "bigint" | "int8" | "unsigned big int" => FieldType::BigInteger,
+            // MySQL's booleans.
+            "tinyint" if args == "1" => FieldType::Boolean,
+            "enum" | "set" => FieldType::String,
             "boolean" | "bool" => FieldType::Boolean,
             "real" | "double" | "double precision" | "float" => FieldType::Float,
             "decimal" | "numeric" => FieldType::Decimal,
@@ -132,6 +135,9 @@ mod tests {
         assert_eq!(FieldType::from_decl("DECIMAL(10,2)"), (FieldType::Decimal, None));
         assert_eq!(FieldType::from_decl("CHAR(36)"), (FieldType::Uuid, Some(36)));
         assert_eq!(FieldType::from_decl("datetime"), (FieldType::DateTime, None));
+        assert_eq!(FieldType::from_decl("tinyint(1)"), (FieldType::Boolean, None));
+        assert_eq!(FieldType::from_decl("int(10) unsigned"), (FieldType::Integer, None));
+        assert_eq!(FieldType::from_decl("varchar(64) COLLATE utf8mb4_bin"), (FieldType::String, Some(64)));
         assert_eq!(FieldType::from_decl(""), (FieldType::Unknown, None));
         assert_eq!(FieldType::from_decl("TEXT"), (FieldType::Text, None));
         assert_eq!(FieldType::from_decl("character varying(64)"), (FieldType::String, Some(64)));

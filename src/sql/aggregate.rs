@@ -2,6 +2,7 @@
 //! JSON: `[{"status": "draft", "count": 12, "sum": {"price": 3.5}}]`.
 
 use super::builder::{column, ident, Compiled, SqlBuilder};
+use super::dialect::Dialect;
 use super::functions::output_name;
 use super::read::{path_expr, where_clause, ReadCtx, DATA_COLUMN};
 use super::scope::Scope;
@@ -31,7 +32,7 @@ pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query
     // Aggregates of one function share one output object: {"sum": {"a": 1, "b": 2}}.
     let mut by_func: Vec<(AggregateFunc, Vec<(String, usize)>)> = Vec::new();
     for (i, agg) in query.aggregate.iter().enumerate() {
-        inner_cols.push(format!("{} AS a{i}", aggregate_sql(&scope, agg.func, &agg.field)?));
+        inner_cols.push(format!("{} AS a{i}", aggregate_sql(b.dialect(), &scope, agg.func, &agg.field)?));
         match by_func.iter_mut().find(|(f, _)| *f == agg.func) {
             Some((_, fields)) => fields.push((agg.field.clone(), i)),
             None => by_func.push((agg.func, vec![(agg.field.clone(), i)])),
@@ -69,8 +70,13 @@ pub(super) fn compile<'a>(ctx: &ReadCtx<'a>, coll: &'a Collection, query: &Query
     );
     let d = b.dialect();
     let pairs: Vec<(&str, String)> = out_pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let sql =
-        format!("SELECT {} AS {DATA_COLUMN} FROM ({inner}) AS r", d.json_array_agg(&d.json_object(&pairs), false));
+    let object = d.json_object(&pairs);
+    let data = match group_refs.is_empty() || d.keeps_subquery_order() {
+        true => d.json_array_agg(&object, false),
+        // The same order over the derived table's group columns.
+        false => d.json_array_agg_ordered(&object, group_keys(query, &group_refs, "r.").join(", ").as_str()),
+    };
+    let sql = format!("SELECT {data} AS {DATA_COLUMN} FROM ({inner}) AS r");
     Ok(b.finish(sql))
 }
 
@@ -80,21 +86,26 @@ fn group_order(query: &Query, group_refs: &[String]) -> String {
     if group_refs.is_empty() {
         return String::new();
     }
-    let mut keys: Vec<String> = query
+    format!(" ORDER BY {}", group_keys(query, group_refs, "").join(", "))
+}
+
+/// The keys of `group_order`, each group column written `{qualifier}gN`.
+fn group_keys(query: &Query, group_refs: &[String], qualifier: &str) -> Vec<String> {
+    let keys: Vec<String> = query
         .sort
         .iter()
         .filter_map(|s| {
             let i = query.group_by.iter().position(|g| *g == s.path)?;
-            Some(format!("g{i} {}", if s.descending { "DESC" } else { "ASC" }))
+            Some(format!("{qualifier}g{i} {}", if s.descending { "DESC" } else { "ASC" }))
         })
         .collect();
-    if keys.is_empty() {
-        keys = group_refs.iter().map(|g| format!("{g} ASC")).collect();
+    match keys.is_empty() {
+        true => group_refs.iter().map(|g| format!("{qualifier}{g} ASC")).collect(),
+        false => keys,
     }
-    format!(" ORDER BY {}", keys.join(", "))
 }
 
-fn aggregate_sql(scope: &Scope, func: AggregateFunc, name: &str) -> ApiResult<String> {
+fn aggregate_sql(d: &dyn Dialect, scope: &Scope, func: AggregateFunc, name: &str) -> ApiResult<String> {
     use AggregateFunc::*;
     if name == "*" {
         return match func {
@@ -120,8 +131,8 @@ fn aggregate_sql(scope: &Scope, func: AggregateFunc, name: &str) -> ApiResult<St
         CountDistinct => format!("count(DISTINCT {c})"),
         Sum => format!("sum({c})"),
         SumDistinct => format!("sum(DISTINCT {c})"),
-        Avg => format!("avg({c})"),
-        AvgDistinct => format!("avg(DISTINCT {c})"),
+        Avg => d.average(&c, false),
+        AvgDistinct => d.average(&c, true),
         Min => format!("min({c})"),
         Max => format!("max({c})"),
     })

@@ -184,11 +184,18 @@ impl<'a> ReadCtx<'a> {
             }
             Rules { grant: rules.grant, case_sql: flags }
         });
+        // Where the page's order does not carry into the aggregate, each row
+        // takes its number in that order along.
+        let numbered = matches!(shape, Shape::List) && !self.dialect.keeps_subquery_order();
+        if numbered {
+            columns.push(format!("ROW_NUMBER() OVER ({}) AS {}", order.trim_start(), ident(ROW_NUMBER_COLUMN)));
+        }
         let outer = Scope::table(coll, alias.clone()).restricted(outer_rules);
         let inner =
             format!("SELECT {} FROM {} AS {alias}{where_sql}{order}{limit}", columns.join(", "), ident(&coll.name));
         let object = self.object(&mut b, &selection, &outer)?;
         let data = match shape {
+            Shape::List if numbered => b.dialect().json_array_agg_ordered(&object, &column(&alias, ROW_NUMBER_COLUMN)),
             Shape::List => b.dialect().json_array_agg(&object, false),
             Shape::One | Shape::First => object,
         };
@@ -328,19 +335,14 @@ impl<'a> ReadCtx<'a> {
                     let a = b.alias();
                     let child = fctx.table_scope(b, related.coll, &a, &related.path)?;
                     let obj = self.object(b, related, &child)?;
-                    let inner = self.children(b, scope, field, &child, query, &obj, &related.field_names())?;
-                    // Aliased, as Postgres and MySQL require of a derived table.
-                    let rows = b.alias();
-                    format!("(SELECT {} FROM ({inner}) AS {rows})", b.dialect().json_array_agg(CHILD_COLUMN, true))
+                    self.children(b, scope, field, &child, query, (&obj, true), &related.field_names())?
                 }
                 EntryKind::OneToManyKeys { field, related, query } => {
                     let a = b.alias();
                     let path = scope.child_path(&field.name);
                     let child = fctx.table_scope(b, related, &a, &path)?;
                     let pk = child.raw_column(&related.primary_key);
-                    let inner = self.children(b, scope, field, &child, query, &pk, &[])?;
-                    let rows = b.alias();
-                    format!("(SELECT {} FROM ({inner}) AS {rows})", b.dialect().json_array_agg(CHILD_COLUMN, false))
+                    self.children(b, scope, field, &child, query, (&pk, false), &[])?
                 }
             };
             pairs.push((key.as_str(), value));
@@ -348,10 +350,10 @@ impl<'a> ReadCtx<'a> {
         Ok(b.dialect().json_object(&pairs))
     }
 
-    /// The SELECT of `value` (as CHILD_COLUMN) for each child of an o2m
-    /// field of the parent row in `parent` that the caller may read, with
-    /// the `deep` sub-query's filter, sort and limit; `value` reads the
-    /// child's row through `child`.
+    /// The sub-select of the JSON array of `value` (JSON when its flag
+    /// says so) for each child of an o2m field of the parent row in
+    /// `parent` that the caller may read, with the `deep` sub-query's
+    /// filter, sort and limit; `value` reads the child's row through `child`.
     #[allow(clippy::too_many_arguments)]
     fn children(
         &self,
@@ -360,7 +362,7 @@ impl<'a> ReadCtx<'a> {
         field: &Field,
         child: &Scope<'a>,
         query: &Query,
-        value: &str,
+        (value, value_is_json): (&str, bool),
         requested: &[&str],
     ) -> ApiResult<String> {
         let Some(FieldRelation::OneToMany { related_field, sort_field, .. }) = &field.relation else {
@@ -380,16 +382,13 @@ impl<'a> ReadCtx<'a> {
         let order = self.order_by(b, child, &sort)?;
         // Directus applies the default limit to each parent's children too.
         let limit = self.limit_clause(query)?;
-        Ok(format!(
-            "SELECT {value} AS {CHILD_COLUMN} FROM {} AS {alias}{}{order}{limit}",
-            ident(&child.coll().name),
-            where_clause(&conditions),
-        ))
+        let from_where = format!("{} AS {alias}{}", ident(&child.coll().name), where_clause(&conditions));
+        Ok(self.dialect.child_list(value, value_is_json, &from_where, &order, &limit))
     }
 }
 
-/// The column of a one-to-many sub-select holding each child's value.
-const CHILD_COLUMN: &str = "child";
+/// The column numbering a page's rows where the database needs it.
+const ROW_NUMBER_COLUMN: &str = "__row";
 
 pub(super) fn where_clause(conditions: &[String]) -> String {
     if conditions.is_empty() {

@@ -8,7 +8,9 @@
 #![allow(dead_code)]
 
 pub mod graphql;
+pub mod mariadb;
 pub mod postgres;
+pub mod reads;
 
 use rectus::native::cli::{Cli, Command};
 use serde_json::Value;
@@ -151,7 +153,8 @@ pub fn own_demo(tag: &str, articles: &str) -> Server {
 }
 
 /// Which database the server under test keeps its data in
-/// (RECTUS_TEST_BACKEND: `postgres`, `d1`, `durable-object`; SQLite when unset).
+/// (RECTUS_TEST_BACKEND: `postgres`, `mariadb`, `d1`, `durable-object`; SQLite
+/// when unset).
 pub fn backend() -> String {
     std::env::var("RECTUS_TEST_BACKEND").unwrap_or_else(|_| "sqlite".into())
 }
@@ -308,6 +311,9 @@ pub fn ids(data: &Value) -> Vec<i64> {
 pub fn sql_column(db_path: &str, sql: &str) -> Vec<Value> {
     if db_path.starts_with("postgres://") {
         return postgres::sql_column(db_path, sql);
+    }
+    if db_path.starts_with("mysql://") {
+        return mariadb::sql_column(db_path, sql);
     }
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     rt.block_on(async {

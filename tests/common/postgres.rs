@@ -2,7 +2,8 @@
 //! postgres://postgres@127.0.0.1:5432/test), one fresh schema per use so
 //! runs never collide, and copies of the SQLite test databases in it.
 
-use rectus::db::postgres::{PgOptions, PostgresDriver};
+use rectus::db::postgres::PostgresDriver;
+use rectus::db::PoolOptions;
 use rectus::db::{Driver, Statement, Value};
 
 /// The server and database the tests use.
@@ -28,7 +29,7 @@ async fn run(driver: &PostgresDriver, sql: &str) {
 /// Schemas of test processes that are gone are dropped first.
 pub fn fresh_schema(tag: &str) -> String {
     block_on(async {
-        let driver = PostgresDriver::open(&base_url(), &PgOptions::default()).expect("Postgres URL");
+        let driver = PostgresDriver::open(&base_url(), &PoolOptions::default()).expect("Postgres URL");
         let schemas = driver
             .query(&Statement::new(r"SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rx\_%'"))
             .await
@@ -53,7 +54,7 @@ pub fn fresh_schema(tag: &str) -> String {
 pub fn bootstrapped_schema(tag: &str) -> String {
     let url = fresh_schema(tag);
     block_on(async {
-        let driver = PostgresDriver::open(&url, &PgOptions::default()).expect("Postgres URL");
+        let driver = PostgresDriver::open(&url, &PoolOptions::default()).expect("Postgres URL");
         let seed = rectus::bootstrap::AdminSeed {
             email: super::ADMIN_EMAIL.into(),
             password: Some(super::ADMIN_PASSWORD.into()),
@@ -72,7 +73,7 @@ pub fn copy_of(sqlite_path: &str, tag: &str) -> String {
     let url = fresh_schema(tag);
     block_on(async {
         let from = rectus::db::libsql::LibsqlDriver::open(sqlite_path, &Default::default()).await.expect("open");
-        let to = PostgresDriver::open(&url, &PgOptions::default()).expect("Postgres URL");
+        let to = PostgresDriver::open(&url, &PoolOptions::default()).expect("Postgres URL");
         rectus::native::copy::copy(&from, &to, &rectus::native::host::SystemHost).await.expect("copy to Postgres");
     });
     url
@@ -81,7 +82,7 @@ pub fn copy_of(sqlite_path: &str, tag: &str) -> String {
 /// `common::sql_column` on Postgres: the first column of `sql`'s rows.
 pub fn sql_column(url: &str, sql: &str) -> Vec<serde_json::Value> {
     block_on(async {
-        let driver = PostgresDriver::open(url, &PgOptions::default()).expect("Postgres URL");
+        let driver = PostgresDriver::open(url, &PoolOptions::default()).expect("Postgres URL");
         let rows = driver.query(&Statement::new(sql)).await.unwrap_or_else(|e| panic!("oracle query {sql}: {e}"));
         rows.rows.iter().map(|r| r.first().map(Value::to_json).unwrap_or_default()).collect()
     })
@@ -92,7 +93,7 @@ pub fn sql_column(url: &str, sql: &str) -> Vec<serde_json::Value> {
 /// transaction.
 pub fn load_sql(url: &str, sql: &str) {
     block_on(async {
-        let driver = PostgresDriver::open(url, &PgOptions::default()).expect("Postgres URL");
+        let driver = PostgresDriver::open(url, &PoolOptions::default()).expect("Postgres URL");
         let mut tx = driver.begin().await.expect("begin");
         for s in rectus::bootstrap::split(sql) {
             tx.execute(&s).await.unwrap_or_else(|e| panic!("{}: {e}", s.sql));

@@ -75,7 +75,7 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
         Type::FLOAT8 => Value::Real(f64::from_sql(ty, raw)?),
         Type::NUMERIC => Value::Text(numeric_text(raw)?),
         Type::BYTEA => Value::Blob(raw.to_vec()),
-        Type::JSON => Value::Text(compact_json(std::str::from_utf8(raw)?)),
+        Type::JSON => Value::Text(crate::db::compact_json(std::str::from_utf8(raw)?)),
         Type::UUID => Value::Text(uuid_text(raw)?),
         // jsonb's binary form is a version byte, then the JSON text.
         Type::JSONB => Value::Text(std::str::from_utf8(raw.get(1..).unwrap_or_default())?.to_string()),
@@ -90,29 +90,6 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
             Err(_) => return Err(format!("cannot read a value of type {}", ty.name()).into()),
         },
     })
-}
-
-/// `json` text without the spaces Postgres's JSON functions put between
-/// tokens (`{"a" : 1, "b" : 2}`): what a client gets from Directus, and
-/// fewer bytes. Whitespace inside strings is kept.
-fn compact_json(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for c in text.chars() {
-        if in_string {
-            out.push(c);
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
-            }
-        } else if !c.is_ascii_whitespace() {
-            in_string = c == '"';
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Postgres's epoch, in days and microseconds from 1970-01-01.
@@ -217,7 +194,7 @@ mod tests {
     #[test]
     fn json_loses_the_spaces_between_tokens_only() {
         let pretty = "[{\"a b\" : 1, \"c\" : \"x \\\" y\"}, \n {\"d\" : [1, 2]}]";
-        assert_eq!(compact_json(pretty), r#"[{"a b":1,"c":"x \" y"},{"d":[1,2]}]"#);
+        assert_eq!(crate::db::compact_json(pretty), r#"[{"a b":1,"c":"x \" y"},{"d":[1,2]}]"#);
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use cell::{PgCell, PgParam};
 pub use edge::{EdgePostgres, Target};
 pub use errors::classify;
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{PgOptions, PostgresDriver};
+pub use native::PostgresDriver;
 
 use crate::db::{DbError, DbResult, Rows, Statement};
 use tokio_postgres::types::ToSql;

@@ -2,32 +2,10 @@
 //! connections, statements prepared once per connection and reused.
 
 use super::{classify, param_refs, params, render, rows};
-use crate::db::{DbError, DbResult, Dialect, Driver, Rows, Statement, Transaction};
+use crate::db::{DbError, DbResult, Dialect, Driver, PoolOptions, Rows, Statement, Transaction};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
 use std::time::Duration;
-
-/// How the driver uses the server.
-#[derive(Debug, Clone)]
-pub struct PgOptions {
-    /// Most connections open at once.
-    pub max_connections: usize,
-    /// Time budget of one statement (the server's `statement_timeout`).
-    pub statement_timeout: Duration,
-    /// How long to wait for a connection (to open or to come free).
-    pub connect_timeout: Duration,
-}
-
-impl Default for PgOptions {
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        PgOptions {
-            max_connections: (cores * 2).max(4),
-            statement_timeout: Duration::from_secs(5),
-            connect_timeout: Duration::from_secs(3),
-        }
-    }
-}
 
 /// How many pooled connections a statement may find broken (closed by a
 /// restart or `pg_terminate_backend`, possibly not noticed yet) before it
@@ -53,7 +31,7 @@ impl PostgresDriver {
     /// TLS as `sslmode` says, see `tls`). No connection is made yet: the
     /// first statement opens one, so a server that is down now is not an
     /// error until something needs it.
-    pub fn open(url: &str, options: &PgOptions) -> DbResult<PostgresDriver> {
+    pub fn open(url: &str, options: &PoolOptions) -> DbResult<PostgresDriver> {
         let (mut config, tls) = super::tls::connector(url)?;
         config.connect_timeout(options.connect_timeout);
         config.keepalives(true);

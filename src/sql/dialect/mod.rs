@@ -1,14 +1,15 @@
 //! What differs between SQL databases, one module per database behind one
 //! interface, so the compiler says what it wants ("a JSON array of these
-//! rows") and never branches on the database. Only SQLite (libSQL, D1,
-//! Durable Objects) exists so far; docs/plans/dialects.md lists what moves
-//! here next and the Postgres and MySQL forms.
+//! rows") and never branches on the database: SQLite (libSQL, D1, Durable
+//! Objects), Postgres and MariaDB.
 
+mod mariadb;
 mod postgres;
 mod sqlite;
 
 use crate::schema::{Field, FieldType};
 
+pub use mariadb::MariaDb;
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
@@ -44,6 +45,30 @@ pub trait Dialect: crate::db::MaybeSendSync + std::fmt::Debug + 'static {
     /// in; `elem_is_json` when `elem` is JSON text that crossed a sub-select
     /// and must be taken as JSON again.
     fn json_array_agg(&self, elem: &str, elem_is_json: bool) -> String;
+
+    /// `json_array_agg` of rows that must come out in `order` (an ORDER BY
+    /// list over the aggregated query's columns). Where a derived table's
+    /// order carries into its aggregate, the order is that of the rows.
+    fn json_array_agg_ordered(&self, elem: &str, _order: &str) -> String {
+        self.json_array_agg(elem, false)
+    }
+
+    /// Whether rows aggregated from an ordered derived table keep its order;
+    /// when not, lists number their rows and aggregate in that order.
+    fn keeps_subquery_order(&self) -> bool {
+        true
+    }
+
+    /// A sub-select giving the JSON array of `value` (one per child row,
+    /// JSON already when `value_is_json`) over `FROM {from_where}` in
+    /// `order` (` ORDER BY …` or empty) and `limit` (` LIMIT …` or empty);
+    /// the child rows are correlated to the enclosing row.
+    fn child_list(&self, value: &str, value_is_json: bool, from_where: &str, order: &str, limit: &str) -> String {
+        format!(
+            "(SELECT {} FROM (SELECT {value} AS child FROM {from_where}{order}{limit}) AS child_rows)",
+            self.json_array_agg("child", value_is_json)
+        )
+    }
 
     /// A sub-select body (`SELECT value FROM ...`) listing the elements of
     /// the JSON array bound at `param`, as values of the declared column
@@ -94,6 +119,17 @@ pub trait Dialect: crate::db::MaybeSendSync + std::fmt::Debug + 'static {
     /// The time `now` moved by SQLite-style modifiers (`'-1 year'`, each a
     /// bound parameter), in the form of type `ty`.
     fn now_adjusted(&self, ty: FieldType, now: &str, modifiers: &[String]) -> String;
+
+    /// The average of `e` over the rows (of its distinct values).
+    fn average(&self, e: &str, distinct: bool) -> String {
+        format!("avg({}{e})", if distinct { "DISTINCT " } else { "" })
+    }
+
+    /// What an INSERT adds to update the row whose unique `key` (a quoted
+    /// column) it collides with instead: `assignments` (`"n" = "t"."n" + 1`).
+    fn on_conflict_update(&self, key: &str, assignments: &str) -> String {
+        format!(" ON CONFLICT ({key}) DO UPDATE SET {assignments}")
+    }
 }
 
 /// The dialect of a driver.
@@ -101,5 +137,6 @@ pub fn of(kind: crate::db::Dialect) -> &'static dyn Dialect {
     match kind {
         crate::db::Dialect::Sqlite => &Sqlite,
         crate::db::Dialect::Postgres => &Postgres,
+        crate::db::Dialect::MariaDb => &MariaDb,
     }
 }

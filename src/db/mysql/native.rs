@@ -1,0 +1,321 @@
+//! The native MariaDB driver: a small mysql_async pool, statements
+//! prepared once per connection (the driver's statement cache) and reused.
+
+use super::{classify_server, from_mysql, render, session_setup, to_mysql};
+use crate::db::{DbError, DbResult, Dialect, Driver, PoolOptions, Rows, Statement, Transaction, Value};
+use async_trait::async_trait;
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts};
+use std::time::Duration;
+
+/// How many pooled connections a read may find broken (a restart, a
+/// `KILL`) before it fails; as the Postgres driver's.
+const STALE_RETRIES: usize = 3;
+
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 256;
+
+/// A MariaDB database reached through a connection pool.
+pub struct MariaDbDriver {
+    pool: Pool,
+    budget: Duration,
+    connect_timeout: Duration,
+}
+
+impl MariaDbDriver {
+    /// A pool for `url` (`mysql://user:pass@host:port/db`, or `mariadb://`;
+    /// TLS by `ssl-mode` or mysql_async's `require_ssl`/`verify_ca`/
+    /// `verify_identity`). No connection is made yet.
+    pub fn open(url: &str, options: &PoolOptions) -> DbResult<MariaDbDriver> {
+        let opts = Opts::from_url(&driver_url(url)?).map_err(|e| DbError::Other(format!("not a MySQL URL: {e}")))?;
+        let max = options.max_connections.max(1);
+        let pool_opts = PoolOpts::default()
+            .with_constraints(PoolConstraints::new(0, max).unwrap_or_default())
+            // Keeps the session's settings: a reset would drop them.
+            .with_reset_connection(false)
+            .with_inactive_connection_ttl(Duration::from_secs(60));
+        let budget_ms = options.statement_timeout.as_millis() as u64;
+        let builder = OptsBuilder::from_opts(opts)
+            .pool_opts(pool_opts)
+            .stmt_cache_size(STATEMENT_CACHE)
+            // An UPDATE counts the rows it matched, as elsewhere, not only
+            // those whose values it changed.
+            .client_found_rows(true)
+            .tcp_keepalive(Some(Duration::from_secs(30)))
+            .setup(vec![session_setup(budget_ms)]);
+        Ok(MariaDbDriver {
+            pool: Pool::new(builder),
+            budget: options.statement_timeout,
+            connect_timeout: options.connect_timeout,
+        })
+    }
+
+    async fn connection(&self) -> DbResult<Conn> {
+        let conn = tokio::time::timeout(self.connect_timeout, self.pool.get_conn())
+            .await
+            .map_err(|_| DbError::Unavailable("no connection within the connect timeout".into()))?
+            .map_err(|e| classify(&e, self.ms()))?;
+        Ok(conn)
+    }
+
+    fn ms(&self) -> u64 {
+        self.budget.as_millis() as u64
+    }
+
+    /// The server's version text, refusing MySQL itself: only MariaDB's
+    /// SQL (RETURNING, JSON_ARRAYAGG with ORDER BY and LIMIT) is written yet.
+    pub async fn check_server(&self) -> DbResult<String> {
+        let rows = self.query(&Statement::new("SELECT VERSION()")).await?;
+        let version = rows.scalar().and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        if !version.to_ascii_lowercase().contains("mariadb") {
+            return Err(DbError::Unsupported(format!(
+                "the server is MySQL {version}; rectus serves MariaDB 10.6 and later (MySQL 8 is not supported yet)"
+            )));
+        }
+        Ok(version)
+    }
+}
+
+/// `url` as mysql_async reads it: `mariadb://` is `mysql://`, and libmysql's
+/// `ssl-mode` becomes mysql_async's own TLS switches.
+fn driver_url(url: &str) -> DbResult<String> {
+    let url = match url.strip_prefix("mariadb://") {
+        Some(rest) => format!("mysql://{rest}"),
+        None => url.to_string(),
+    };
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok(url);
+    };
+    let mut params = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key.eq_ignore_ascii_case("ssl-mode") || key.eq_ignore_ascii_case("sslmode") {
+            let switches = match value.to_ascii_uppercase().as_str() {
+                "DISABLED" | "DISABLE" => "",
+                "REQUIRED" | "REQUIRE" | "PREFERRED" | "PREFER" => {
+                    "require_ssl=true&verify_ca=false&verify_identity=false"
+                }
+                "VERIFY_CA" | "VERIFY-CA" => "require_ssl=true&verify_ca=true&verify_identity=false",
+                "VERIFY_IDENTITY" | "VERIFY-FULL" => "require_ssl=true&verify_ca=true&verify_identity=true",
+                other => return Err(DbError::Other(format!("unknown ssl-mode {other:?}"))),
+            };
+            params.extend(switches.split('&').filter(|s| !s.is_empty()).map(str::to_string));
+        } else {
+            params.push(pair.to_string());
+        }
+    }
+    Ok(match params.is_empty() {
+        true => base.to_string(),
+        false => format!("{base}?{}", params.join("&")),
+    })
+}
+
+/// A driver error as the core's.
+fn classify(e: &mysql_async::Error, budget_ms: u64) -> DbError {
+    match e {
+        mysql_async::Error::Server(s) => classify_server(s.code, &s.message, budget_ms),
+        mysql_async::Error::Io(_) | mysql_async::Error::Driver(mysql_async::DriverError::ConnectionClosed) => {
+            DbError::Unavailable(e.to_string())
+        }
+        mysql_async::Error::Driver(mysql_async::DriverError::PoolDisconnected) => DbError::Unavailable(e.to_string()),
+        e => DbError::Other(e.to_string()),
+    }
+}
+
+/// Runs `stmt` on `conn`; its rows (none for a write) and how many rows it
+/// changed.
+async fn run(conn: &mut Conn, stmt: &Statement, budget: Duration) -> DbResult<(Rows, u64)> {
+    tracing::trace!(sql = %stmt.sql, params = ?stmt.params, "query");
+    let ms = budget.as_millis() as u64;
+    let (sql, values) = render(stmt);
+    let params = match values.is_empty() {
+        true => Params::Empty,
+        false => Params::Positional(values.iter().map(to_mysql).collect()),
+    };
+    let run = async {
+        let mut result = conn.exec_iter(sql.as_str(), params).await?;
+        let columns = result.columns().map(|c| c.to_vec()).unwrap_or_default();
+        let found: Vec<mysql_async::Row> = result.collect().await?;
+        let changed = result.affected_rows();
+        result.drop_result().await?;
+        Ok::<_, mysql_async::Error>((columns, found, changed))
+    };
+    let (columns, found, changed) = tokio::time::timeout(budget + Duration::from_secs(1), run)
+        .await
+        .map_err(|_| DbError::Timeout { ms })?
+        .map_err(|e| classify(&e, ms))?;
+    let names: Vec<String> = columns.iter().map(|c| c.name_str().into_owned()).collect();
+    // The compiler's JSON documents come with MariaDB's spaces.
+    let document = names.iter().position(|n| n == crate::sql::DATA_COLUMN);
+    let rows = found
+        .into_iter()
+        .map(|row| {
+            let mut cells: Vec<Value> =
+                row.unwrap().into_iter().zip(columns.iter()).map(|(v, c)| from_mysql(v, c)).collect();
+            if let Some(Value::Text(json)) = document.and_then(|i| cells.get_mut(i)) {
+                *json = crate::db::compact_json(json);
+            }
+            cells
+        })
+        .collect();
+    Ok((Rows { columns: names, rows }, changed))
+}
+
+/// `run`, with a unique violation named by its table and column: MariaDB
+/// names only the index.
+async fn run_named(conn: &mut Conn, stmt: &Statement, budget: Duration) -> DbResult<(Rows, u64)> {
+    match run(conn, stmt, budget).await {
+        Err(DbError::Unique { field: index, .. }) => Err(name_unique(conn, stmt, &index, budget).await),
+        other => other,
+    }
+}
+
+async fn name_unique(conn: &mut Conn, stmt: &Statement, index: &str, budget: Duration) -> DbError {
+    let collection = written_table(&stmt.sql).unwrap_or_default();
+    let lookup = Statement::with_params(
+        "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?1 AND INDEX_NAME = ?2 ORDER BY SEQ_IN_INDEX",
+        vec![collection.clone().into(), index.into()],
+    );
+    let field = match Box::pin(run(conn, &lookup, budget)).await {
+        Ok((rows, _)) => rows.scalar().and_then(|v| v.as_str()).unwrap_or(index).to_string(),
+        Err(_) => index.to_string(),
+    };
+    DbError::Unique { collection, field }
+}
+
+/// The table an `INSERT INTO "t"` or `UPDATE "t"` writes.
+fn written_table(sql: &str) -> Option<String> {
+    let rest = sql.strip_prefix("INSERT INTO \"").or_else(|| sql.strip_prefix("UPDATE \""))?;
+    let mut name = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if chars.peek() == Some(&'"') => {
+                chars.next();
+                name.push('"');
+            }
+            '"' => return Some(name),
+            c => name.push(c),
+        }
+    }
+    None
+}
+
+/// Takes a broken connection out of the pool for good.
+fn discard(conn: Conn) {
+    tokio::spawn(async move {
+        let _ = conn.disconnect().await;
+    });
+}
+
+#[async_trait]
+impl Driver for MariaDbDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::MariaDb
+    }
+
+    async fn query(&self, stmt: &Statement) -> DbResult<Rows> {
+        let mut attempts = 0;
+        loop {
+            let mut conn = self.connection().await?;
+            match run(&mut conn, stmt, self.budget).await {
+                Err(DbError::Unavailable(_)) if attempts < STALE_RETRIES => {
+                    discard(conn);
+                    attempts += 1;
+                }
+                result => return result.map(|(rows, _)| rows),
+            }
+        }
+    }
+
+    async fn begin(&self) -> DbResult<Box<dyn Transaction>> {
+        let mut attempts = 0;
+        loop {
+            let mut conn = self.connection().await?;
+            match conn.query_drop("BEGIN").await.map_err(|e| classify(&e, self.ms())) {
+                Ok(()) => return Ok(Box::new(MariaDbTransaction { conn: Some(conn), budget: self.budget })),
+                Err(DbError::Unavailable(_)) if attempts < STALE_RETRIES => {
+                    discard(conn);
+                    attempts += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A transaction on one pooled connection, which it holds until it ends.
+struct MariaDbTransaction {
+    conn: Option<Conn>,
+    budget: Duration,
+}
+
+impl MariaDbTransaction {
+    fn conn(&mut self) -> DbResult<&mut Conn> {
+        self.conn.as_mut().ok_or_else(|| DbError::Other("transaction already finished".into()))
+    }
+
+    async fn finish(&mut self, sql: &str) -> DbResult<()> {
+        let result = self.conn()?.query_drop(sql).await.map_err(|e| classify(&e, 0));
+        self.conn = None;
+        result
+    }
+}
+
+#[async_trait]
+impl Transaction for MariaDbTransaction {
+    async fn query(&mut self, stmt: &Statement) -> DbResult<Rows> {
+        let budget = self.budget;
+        run_named(self.conn()?, stmt, budget).await.map(|(rows, _)| rows)
+    }
+
+    async fn execute(&mut self, stmt: &Statement) -> DbResult<u64> {
+        let budget = self.budget;
+        run_named(self.conn()?, stmt, budget).await.map(|(_, changed)| changed)
+    }
+
+    async fn commit(mut self: Box<Self>) -> DbResult<()> {
+        self.finish("COMMIT").await
+    }
+
+    async fn rollback(mut self: Box<Self>) -> DbResult<()> {
+        self.finish("ROLLBACK").await
+    }
+}
+
+impl Drop for MariaDbTransaction {
+    fn drop(&mut self) {
+        // Dropped while open (a failed or cancelled request): roll back
+        // before the connection goes back to the pool.
+        if let Some(mut conn) = self.conn.take() {
+            tokio::spawn(async move {
+                if conn.query_drop("ROLLBACK").await.is_err() {
+                    let _ = conn.disconnect().await;
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_libmysql_ssl_modes_and_the_mariadb_scheme() {
+        assert_eq!(driver_url("mariadb://root@h/db").unwrap(), "mysql://root@h/db");
+        assert_eq!(
+            driver_url("mysql://root@h/db?ssl-mode=REQUIRED").unwrap(),
+            "mysql://root@h/db?require_ssl=true&verify_ca=false&verify_identity=false"
+        );
+        assert_eq!(driver_url("mysql://root@h/db?ssl-mode=disabled").unwrap(), "mysql://root@h/db");
+        assert!(driver_url("mysql://h/db?ssl-mode=maybe").is_err());
+    }
+
+    #[test]
+    fn finds_the_table_a_statement_writes() {
+        assert_eq!(written_table(r#"INSERT INTO "we ""q""" ("a") VALUES (?)"#).as_deref(), Some(r#"we "q""#));
+        assert_eq!(written_table(r#"UPDATE "t" SET "a" = ?1"#).as_deref(), Some("t"));
+        assert_eq!(written_table("SELECT 1"), None);
+    }
+}
