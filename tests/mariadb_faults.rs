@@ -1,0 +1,160 @@
+//! MariaDB failing under a running server: a statement past its budget, a
+//! connection the server kills, and the server itself stopped in the middle
+//! of a load and started again. rectus must answer OUT_OF_TIME or
+//! SERVICE_UNAVAILABLE (never 500, never hang), say so in /server/health,
+//! and recover by itself. The last test stops the machine's MariaDB: the
+//! tests of this file take turns, and it is started again however it ends.
+
+mod common;
+use common::mariadb::{bootstrapped_database, sql_column};
+use common::{serve_file, Server};
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One test at a time: the outage test stops the server the others use.
+static TURN: Mutex<()> = Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A bootstrapped database with a small table (and a view that sleeps),
+/// and its URL.
+fn database(tag: &str) -> String {
+    let url = bootstrapped_database(tag, "utf8mb4_unicode_ci");
+    sql_column(&url, "CREATE TABLE notes (id int AUTO_INCREMENT PRIMARY KEY, body text)");
+    sql_column(&url, "INSERT INTO notes (body) SELECT CONCAT('note ', seq) FROM seq_1_to_20");
+    sql_column(&url, "CREATE VIEW slow AS SELECT 1 AS id, SLEEP(3) = 0 AS slept");
+    url
+}
+
+/// A read the response cache does not answer: it reaches the database.
+fn uncached(s: &Server, path: &str) -> common::Reply {
+    s.get_with(path, &[("cache-control", "no-store")])
+}
+
+#[test]
+fn a_statement_past_its_budget_answers_out_of_time() {
+    let _turn = turn();
+    let s = serve_file(&database("budget"), &["--statement-timeout-ms", "300"]);
+    let started = Instant::now();
+    let r = s.get("/items/slow");
+    assert_eq!((r.status, r.code().as_str()), (408, "OUT_OF_TIME"), "{}", r.text);
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    // The server stopped it: the next reads are as fast as ever.
+    assert_eq!(s.get("/items/notes?limit=1").status, 200);
+}
+
+#[test]
+fn connections_the_server_kills_cost_no_request() {
+    let _turn = turn();
+    let url = database("kill");
+    let s = serve_file(&url, &[]);
+    // Several connections in the pool, then every one of them killed.
+    let load: Vec<_> =
+        (0..4).map(|_| s.clone()).map(|s| std::thread::spawn(move || uncached(&s, "/items/notes").status)).collect();
+    assert!(load.into_iter().all(|t| t.join().unwrap() == 200));
+    let ids = sql_column(
+        &url,
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
+    );
+    assert!(!ids.is_empty(), "no connection of the server was found to kill");
+    for id in ids {
+        sql_column(&url, &format!("KILL CONNECTION {}", id.as_i64().unwrap()));
+    }
+    for _ in 0..10 {
+        let r = uncached(&s, "/items/notes?limit=2");
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+}
+
+/// Starts the machine's MariaDB again when dropped, however the test ends.
+struct Outage;
+
+fn mariadb_up() -> bool {
+    std::process::Command::new("mariadb-admin")
+        .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "--connect-timeout=2", "ping"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn stop_mariadb() {
+    let status = std::process::Command::new("mariadb-admin")
+        .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "shutdown"])
+        .status()
+        .expect("mariadb-admin");
+    assert!(status.success(), "mariadb-admin shutdown failed");
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        // As scripts/start-databases starts it.
+        let _ = std::process::Command::new("start-stop-daemon")
+            .args(["--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd"])
+            .status();
+        let started = Instant::now();
+        while !mariadb_up() && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Every answer is 200 or SERVICE_UNAVAILABLE, and in time.
+fn load(s: &Server, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<u16>> {
+    let s = s.clone();
+    std::thread::spawn(move || {
+        let mut statuses = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let started = Instant::now();
+            let r = uncached(&s, "/items/notes?limit=5");
+            assert!(started.elapsed() < Duration::from_secs(10), "a request hung for {:?}", started.elapsed());
+            if r.status == 503 {
+                assert_eq!(r.code(), "SERVICE_UNAVAILABLE", "{}", r.text);
+            }
+            statuses.push(r.status);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        statuses
+    })
+}
+
+#[test]
+fn the_database_stopped_mid_load_and_started_again() {
+    let _turn = turn();
+    let url = database("outage");
+    let s = serve_file(&url, &[]);
+    assert_eq!(s.get("/server/health").status, 200);
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..2).map(|_| load(&s, stop.clone())).collect();
+    std::thread::sleep(Duration::from_millis(300));
+
+    let outage = Outage;
+    stop_mariadb();
+    while mariadb_up() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let health = s.get("/server/health");
+    assert_eq!(health.status, 503, "{}", health.text);
+    assert_eq!(health.json()["checks"]["rectus:database"][0]["status"], json!("error"));
+    // A server started while the database is down starts, and waits for it.
+    let late = serve_file(&url, &[]);
+    let r = uncached(&late, "/items/notes");
+    assert_eq!((r.status, r.code().as_str()), (503, "SERVICE_UNAVAILABLE"), "{}", r.text);
+
+    drop(outage);
+    let back = Instant::now();
+    for server in [&s, &late] {
+        while uncached(server, "/items/notes?limit=5").status != 200 {
+            assert!(back.elapsed() < Duration::from_secs(30), "no recovery within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    assert_eq!(s.get("/server/health").status, 200);
+    stop.store(true, Ordering::Relaxed);
+    let statuses: Vec<u16> = workers.into_iter().flat_map(|w| w.join().expect("no request failed otherwise")).collect();
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 503), "{statuses:?}");
+    assert!(statuses.contains(&503) && statuses.last() == Some(&200), "{statuses:?}");
+}
