@@ -3,7 +3,7 @@
 //!
 //!   cargo bench --bench load                 # everything, 10k and 100k articles
 //!   RECTUS_BENCH_SIZES=10000 RECTUS_BENCH_SECONDS=3 cargo bench --bench load
-//!   RECTUS_BENCH_ONLY=music cargo bench --bench load      # one part: cms, music, saturation, access, postgres, ...
+//!   RECTUS_BENCH_ONLY=music cargo bench --bench load      # one part: cms, music, saturation, access, postgres, mariadb, ...
 //!
 //! Parts:
 //! - cms: the demo data set (Directus metadata, indexed foreign keys), four
@@ -20,9 +20,10 @@
 //! - graphql: the nested list and the item through `/graphql` next to the
 //!   same requests through REST, and the same query sent with a different
 //!   text each time (parse, validate and plan on every request).
-//! - postgres: the cms scenarios over a copy of the demo data in the local
-//!   Postgres (`rectus copy`), the baselines sending the same SQL through
-//!   the same driver; rectus's connections to the server after the run.
+//! - postgres, mariadb: the cms scenarios over a copy of the demo data in
+//!   the local Postgres / MariaDB (`rectus copy`), the baselines sending the
+//!   same SQL through the same driver; rectus's connections to the server
+//!   after the run.
 //! - cache: the cms reads with the response cache off and on (item ids from
 //!   a hot set of 100), a fixed body through the same HTTP stack
 //!   (`/server/ping`), and pollers sending `If-None-Match` while a writer
@@ -156,6 +157,15 @@ fn main() {
             );
             compare(&url, CMS, n, &settings, Some(ADMIN_TOKEN)).await;
         }
+        if wanted("mariadb") {
+            let n = sizes.first().copied().unwrap_or(10_000);
+            let url = mariadb_copy(&cms_db(n).await, n).await;
+            println!(
+                "\n== MariaDB (local server), {n} articles, wrk -c{} -d{}s; (a) and (b) send the same SQL through the same driver ==",
+                settings.connections, settings.seconds
+            );
+            compare(&url, CMS, n, &settings, Some(ADMIN_TOKEN)).await;
+        }
         if wanted("saturation") {
             let db = data_set("music-3503-v3", DataSet::Music, 3503).await;
             saturation(&db, &settings).await;
@@ -220,10 +230,14 @@ async fn compare(db: &str, scenarios: &[Scenario], max_id: u64, settings: &Setti
     }
     println!("time to first response: {:.0} ms (spawn to first answer)", first_response.as_secs_f64() * 1000.0);
     println!("rectus peak RSS: {:.1} MB", peak_rss_mb(rectus.child.id()));
+    // The baseline's connections go first, so only rectus's are counted.
+    drop(baseline);
     if db.starts_with("postgres://") {
         println!("rectus's connections to Postgres after the run: {}", postgres_connections(db, "rectus").await);
     }
-    drop(baseline);
+    if db.starts_with("mysql://") {
+        println!("rectus's connections to MariaDB after the run: {}", mariadb_connections(db).await);
+    }
     drop(rectus);
     rows
 }
@@ -425,9 +439,9 @@ async fn cache(db: &str, settings: &Settings) {
     );
 }
 
-/// rectus's pool size on Postgres (`--db-connections`' default); the
-/// baseline keeps as many connections.
-const POSTGRES_CONNECTIONS: usize = 8;
+/// rectus's pool size on a database server (`--db-connections`' default);
+/// the baseline keeps as many connections.
+const SERVER_CONNECTIONS: usize = 8;
 
 /// A copy of the SQLite `db` in a fresh schema of the local Postgres
 /// (RECTUS_BENCH_PG_URL), and its URL.
@@ -448,6 +462,38 @@ async fn postgres_copy(db: &str, articles: u64) -> String {
     let report = rectus::native::copy::copy(&from, &to, &rectus::native::host::SystemHost).await.expect("copy");
     println!("copied {} rows into Postgres schema {schema} in {:.1} s", report.rows, started.elapsed().as_secs_f64());
     url
+}
+
+/// A copy of the SQLite `db` in a fresh database of the local MariaDB
+/// (RECTUS_BENCH_MARIADB_SERVER), in a case-insensitive collation as most
+/// are, and its URL.
+async fn mariadb_copy(db: &str, articles: u64) -> String {
+    use rectus::db::{Driver, Statement};
+    let server = std::env::var("RECTUS_BENCH_MARIADB_SERVER").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
+    let name = format!("rx_bench_{articles}");
+    let admin = rectus::db::mysql::MariaDbDriver::open(&format!("{server}/test"), &Default::default()).expect("URL");
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"),
+    ] {
+        admin.query(&Statement::new(sql)).await.expect("the bench's MariaDB database");
+    }
+    let url = format!("{server}/{name}");
+    let started = Instant::now();
+    let from = rectus::db::libsql::LibsqlDriver::open(db, &Default::default()).await.expect("open db");
+    let to = rectus::db::mysql::MariaDbDriver::open(&url, &Default::default()).expect("MariaDB URL");
+    let report = rectus::native::copy::copy(&from, &to, &rectus::native::host::SystemHost).await.expect("copy");
+    println!("copied {} rows into MariaDB database {name} in {:.1} s", report.rows, started.elapsed().as_secs_f64());
+    url
+}
+
+/// Connections to the MariaDB database of `url` but the probe's own.
+async fn mariadb_connections(url: &str) -> i64 {
+    use rectus::db::{Driver, Statement};
+    let driver = rectus::db::mysql::MariaDbDriver::open(url, &Default::default()).expect("MariaDB URL");
+    let sql = "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()";
+    let rows = driver.query(&Statement::new(sql)).await.expect("PROCESSLIST");
+    rows.scalar().and_then(Value::as_i64).unwrap_or(0)
 }
 
 /// Connections to Postgres open under `application_name`.
@@ -497,10 +543,12 @@ async fn data_set(name: &str, set: DataSet, size: u64) -> String {
     path
 }
 
-/// The driver for a SQLite file or a Postgres URL.
+/// The driver for a SQLite file, a Postgres or a MariaDB URL.
 async fn open_driver(db: &str) -> Box<dyn rectus::db::Driver> {
     if db.starts_with("postgres://") {
         Box::new(rectus::db::postgres::PostgresDriver::open(db, &Default::default()).expect("Postgres URL"))
+    } else if db.starts_with("mysql://") {
+        Box::new(rectus::db::mysql::MariaDbDriver::open(db, &Default::default()).expect("MariaDB URL"))
     } else {
         Box::new(rectus::db::libsql::LibsqlDriver::open(db, &Default::default()).await.expect("open db"))
     }
@@ -683,9 +731,10 @@ mod direct {
             conn: libsql::Connection,
             prepared: HashMap<String, libsql::Statement>,
         },
-        /// rectus's own Postgres driver with one connection, whose
-        /// statements it keeps prepared: the same driver rectus serves with.
-        Postgres(rectus::db::postgres::PostgresDriver),
+        /// rectus's own Postgres or MariaDB driver with one connection,
+        /// whose statements it keeps prepared: the same driver rectus
+        /// serves with.
+        Server(Box<dyn rectus::db::Driver>),
     }
 
     pub async fn connect(db: &str) -> Conn {
@@ -693,7 +742,13 @@ mod direct {
             // Named apart from rectus's own connections, which the bench counts.
             let url = format!("{db}&application_name=rectus-baseline");
             let options = rectus::db::PoolOptions { max_connections: 1, ..Default::default() };
-            return Conn::Postgres(rectus::db::postgres::PostgresDriver::open(&url, &options).expect("Postgres URL"));
+            return Conn::Server(Box::new(
+                rectus::db::postgres::PostgresDriver::open(&url, &options).expect("Postgres URL"),
+            ));
+        }
+        if db.starts_with("mysql://") {
+            let options = rectus::db::PoolOptions { max_connections: 1, ..Default::default() };
+            return Conn::Server(Box::new(rectus::db::mysql::MariaDbDriver::open(db, &options).expect("MariaDB URL")));
         }
         let database = libsql::Builder::new_local(db).build().await.expect("open db");
         let conn = database.connect().expect("connect");
@@ -703,10 +758,9 @@ mod direct {
     impl Conn {
         /// Runs `stmt` and returns its first cell as text.
         pub async fn run(&mut self, stmt: &Statement) -> String {
-            use rectus::db::Driver;
             let (conn, prepared) = match self {
                 Conn::Libsql { conn, prepared, .. } => (conn, prepared),
-                Conn::Postgres(driver) => {
+                Conn::Server(driver) => {
                     let rows = driver.query(stmt).await.expect("query");
                     return rows.scalar().and_then(Value::as_str).unwrap_or("null").to_string();
                 }
@@ -976,7 +1030,8 @@ mod baseline {
         let plans = Arc::new(plans_from_json(&std::fs::read_to_string(plan_file).expect("read plans")));
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let conns_wanted = if db.starts_with("postgres://") { POSTGRES_CONNECTIONS } else { cores };
+        let server = db.starts_with("postgres://") || db.starts_with("mysql://");
+        let conns_wanted = if server { SERVER_CONNECTIONS } else { cores };
         rt.block_on(async move {
             let mut conns = Vec::new();
             for _ in 0..conns_wanted {

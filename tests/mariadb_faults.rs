@@ -6,8 +6,9 @@
 //! tests of this file take turns, and it is started again however it ends.
 
 mod common;
+use common::faults::{load, uncached};
 use common::mariadb::{bootstrapped_database, sql_column};
-use common::{serve_file, Server};
+use common::serve_file;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,11 +29,6 @@ fn database(tag: &str) -> String {
     sql_column(&url, "INSERT INTO notes (body) SELECT CONCAT('note ', seq) FROM seq_1_to_20");
     sql_column(&url, "CREATE VIEW slow AS SELECT 1 AS id, SLEEP(3) = 0 AS slept");
     url
-}
-
-/// A read the response cache does not answer: it reaches the database.
-fn uncached(s: &Server, path: &str) -> common::Reply {
-    s.get_with(path, &[("cache-control", "no-store")])
 }
 
 #[test]
@@ -99,25 +95,6 @@ impl Drop for Outage {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-}
-
-/// Every answer is 200 or SERVICE_UNAVAILABLE, and in time.
-fn load(s: &Server, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<u16>> {
-    let s = s.clone();
-    std::thread::spawn(move || {
-        let mut statuses = Vec::new();
-        while !stop.load(Ordering::Relaxed) {
-            let started = Instant::now();
-            let r = uncached(&s, "/items/notes?limit=5");
-            assert!(started.elapsed() < Duration::from_secs(10), "a request hung for {:?}", started.elapsed());
-            if r.status == 503 {
-                assert_eq!(r.code(), "SERVICE_UNAVAILABLE", "{}", r.text);
-            }
-            statuses.push(r.status);
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        statuses
-    })
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 mod common;
 use common::postgres::{bootstrapped_schema, copy_of, fresh_schema, sql_column};
-use common::{serve_file, Server, ARTICLES};
+use common::{serve_file, Server};
 use rectus::native::cli::{Cli, Command};
 use serde_json::json;
 use std::sync::OnceLock;
@@ -16,36 +16,15 @@ use std::sync::OnceLock;
 fn pair() -> &'static (Server, Server) {
     static PAIR: OnceLock<(Server, Server)> = OnceLock::new();
     PAIR.get_or_init(|| {
-        let path = common::fresh_path("pg-reads");
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async {
-            rectus::native::demo::create(
-                &path,
-                rectus::native::cli::DataSet::Cms,
-                ARTICLES,
-                &common::admin_args(),
-                common::cheap_hash(),
-            )
-            .await
-            .expect("demo database");
-        });
+        let path = common::reads::demo_db("pg-reads");
         let url = copy_of(&path, "reads");
         (serve_file(&path, &[]), serve_file(&url, &[]))
     })
 }
 
-/// Asks both servers (as `who`) and compares status and body.
 fn compare(path: &str, who: Option<&str>) {
-    let (sqlite, postgres) = pair();
-    let ask = |s: &Server| match who {
-        Some(token) => s.as_token(token).get(path),
-        None => s.anonymous().get(path),
-    };
-    let (a, b) = (ask(sqlite), ask(postgres));
-    assert_eq!(a.status, b.status, "{path}: SQLite {} / Postgres {}: {}", a.status, b.status, b.text);
-    assert!(common::reads::same(&a.json(), &b.json()), "{path}:\n  SQLite   {}\n  Postgres {}", a.text, b.text);
+    common::reads::compare(pair(), "Postgres", path, who);
 }
-
 
 /// `rectus copy` leaves nothing out: a table without a primary key (served
 /// by neither database) comes along with its rows.
@@ -66,31 +45,15 @@ fn admin_reads_answer_as_on_sqlite() {
 
 #[test]
 fn public_reads_follow_the_same_permissions() {
-    for path in [
-        "/items/articles?fields=id,status&limit=50",
-        "/items/articles?filter[status][_eq]=draft",
-        "/items/comments?fields=id,article&limit=30",
-        "/items/authors?limit=5",
-        "/items/authors?fields=email",
-        "/items/articles?aggregate[count]=*",
-    ] {
+    for path in common::reads::PUBLIC_READS {
         compare(path, None);
     }
 }
 
 #[test]
 fn graphql_reads_answer_as_on_sqlite() {
-    let (sqlite, postgres) = pair();
-    for query in [
-        "{ articles(limit: 5, sort: [\"-id\"]) { id title views author { id name } tags { tags_id { name } } } }",
-        "{ articles_by_id(id: 3) { id title published_at updated_at featured metadata } }",
-        "{ articles_aggregated(groupBy: [\"status\"]) { group count { id } } }",
-        "{ authors(filter: { name: { _starts_with: \"A\" } }) { id name articles(limit: 2) { id } } }",
-    ] {
-        let body = json!({ "query": query });
-        let (a, b) = (sqlite.post("/graphql", body.clone()), postgres.post("/graphql", body));
-        assert_eq!(a.status, b.status, "{query}: {}", b.text);
-        assert!(common::reads::same(&a.json(), &b.json()), "{query}:\n  SQLite   {}\n  Postgres {}", a.text, b.text);
+    for query in common::reads::GRAPHQL_READS {
+        common::reads::compare_graphql(pair(), "Postgres", query);
     }
 }
 

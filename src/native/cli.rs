@@ -32,8 +32,9 @@ pub enum Command {
     /// into D1 with `wrangler d1 execute DB --local --file dump.sql`.
     Dump(DumpArgs),
     /// Copy a SQLite file (tables, keys, indexes, rows, Directus's system
-    /// tables) into an empty Postgres schema, e.g. the demo data set:
-    /// `rectus demo --out demo.db && rectus copy --from demo.db --to postgres://...`.
+    /// tables) into an empty Postgres schema or MariaDB database, e.g. the
+    /// demo data set: `rectus demo --out demo.db && rectus copy --from
+    /// demo.db --to postgres://...` (or `mysql://...`).
     Copy(CopyArgs),
 }
 
@@ -77,7 +78,7 @@ impl HashArgs {
 
 #[derive(Debug, Args)]
 pub struct BootstrapArgs {
-    /// The SQLite file (created when missing) or Postgres URL.
+    /// The SQLite file (created when missing) or a Postgres or MariaDB URL.
     #[arg(long, env = "RECTUS_DB", default_value = "rectus.db")]
     pub db: String,
     #[command(flatten)]
@@ -88,7 +89,7 @@ pub struct BootstrapArgs {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The SQLite file or Postgres URL whose schema to snapshot.
+    /// The SQLite file or a Postgres or MariaDB URL whose schema to snapshot.
     #[arg(long, env = "RECTUS_DB", default_value = "rectus.db")]
     pub db: String,
     /// Where to write the snapshot.
@@ -101,8 +102,9 @@ pub struct CopyArgs {
     /// The SQLite file to copy.
     #[arg(long)]
     pub from: String,
-    /// The Postgres URL to copy into; its current schema must not hold the
-    /// file's tables yet (`?options=-csearch_path%3Dname` picks the schema).
+    /// The Postgres or MariaDB URL to copy into; its current schema (or
+    /// database) must not hold the file's tables yet
+    /// (`?options=-csearch_path%3Dname` picks a Postgres schema).
     #[arg(long)]
     pub to: String,
 }
@@ -116,9 +118,10 @@ pub struct DumpArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Database: a SQLite/libSQL file path or a `file:` URL, or a Postgres
-    /// URL (`postgres://user:password@host:5432/db`; its current schema is
-    /// served, `?options=-csearch_path%3Dname` picks another). A file must
+    /// Database: a SQLite/libSQL file path or a `file:` URL, a Postgres URL
+    /// (`postgres://user:password@host:5432/db`; its current schema is
+    /// served, `?options=-csearch_path%3Dname` picks another) or a MariaDB
+    /// URL (`mysql://user:password@host:3306/db`). A file must
     /// exist (see --create and --demo); existing databases are served as
     /// they are: nothing is migrated or added to their tables.
     #[arg(long, env = "RECTUS_DB", default_value = "rectus.db")]
@@ -158,7 +161,7 @@ pub struct ServeArgs {
     /// Most read connections open at once.
     #[arg(long, env = "RECTUS_MAX_READERS", default_value_t = 32)]
     pub max_readers: usize,
-    /// Most connections open at once to a database server (Postgres).
+    /// Most connections open at once to a database server (Postgres, MariaDB).
     #[arg(long, env = "RECTUS_DB_CONNECTIONS", default_value_t = 8)]
     pub db_connections: usize,
     /// Time budget of one SQL statement, in milliseconds: a statement still

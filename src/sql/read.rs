@@ -162,7 +162,8 @@ impl<'a> ReadCtx<'a> {
         }
         let where_sql = where_clause(&conditions);
         // A sort is still checked on a point read, but one row needs no order.
-        let order = self.order_by(&mut b, &scope, &query.sort)?;
+        let sort_keys = self.sort_keys(&mut b, &scope, &query.sort)?;
+        let order = order_clause(&sort_keys);
         let (order, limit) = match shape {
             Shape::List => (order, self.limit_clause(query)?),
             Shape::One => (String::new(), String::new()),
@@ -184,18 +185,25 @@ impl<'a> ReadCtx<'a> {
             }
             Rules { grant: rules.grant, case_sql: flags }
         });
-        // Where the page's order does not carry into the aggregate, each row
-        // takes its number in that order along.
-        let numbered = matches!(shape, Shape::List) && !self.dialect.keeps_subquery_order();
-        if numbered {
-            columns.push(format!("ROW_NUMBER() OVER ({}) AS {}", order.trim_start(), ident(ROW_NUMBER_COLUMN)));
+        // Where the page's order does not carry into the aggregate, the sort
+        // keys travel along as columns and the aggregate orders by them (a
+        // ROW_NUMBER() window would read every matching row, not the page).
+        let mut outer_order = Vec::new();
+        if matches!(shape, Shape::List) && !self.dialect.keeps_subquery_order() {
+            for (i, (expr, direction)) in sort_keys.iter().enumerate() {
+                let name = format!("__sort{i}");
+                columns.push(format!("{expr} AS {}", ident(&name)));
+                outer_order.push(format!("{} {direction}", column(&alias, &name)));
+            }
         }
         let outer = Scope::table(coll, alias.clone()).restricted(outer_rules);
         let inner =
             format!("SELECT {} FROM {} AS {alias}{where_sql}{order}{limit}", columns.join(", "), ident(&coll.name));
         let object = self.object(&mut b, &selection, &outer)?;
         let data = match shape {
-            Shape::List if numbered => b.dialect().json_array_agg_ordered(&object, &column(&alias, ROW_NUMBER_COLUMN)),
+            Shape::List if !outer_order.is_empty() => {
+                b.dialect().json_array_agg_ordered(&object, &outer_order.join(", "))
+            }
             Shape::List => b.dialect().json_array_agg(&object, false),
             Shape::One | Shape::First => object,
         };
@@ -235,6 +243,16 @@ impl<'a> ReadCtx<'a> {
     /// Directus, whether or not the caller may read that field: the order
     /// is the collection's, not the caller's query.
     pub(super) fn order_by(&self, b: &mut SqlBuilder, scope: &Scope<'a>, sort: &[SortKey]) -> ApiResult<String> {
+        Ok(order_clause(&self.sort_keys(b, scope, sort)?))
+    }
+
+    /// The (expression, direction) keys of `order_by`.
+    fn sort_keys(
+        &self,
+        b: &mut SqlBuilder,
+        scope: &Scope<'a>,
+        sort: &[SortKey],
+    ) -> ApiResult<Vec<(String, &'static str)>> {
         let coll = scope.coll();
         let mut keys = Vec::new();
         let default_sort;
@@ -251,16 +269,16 @@ impl<'a> ReadCtx<'a> {
                 true => scope.raw_column(&s.path),
                 false => path_expr(&self.fctx(), b, scope, &s.path)?,
             };
-            keys.push(format!("{expr} {}", if s.descending { "DESC" } else { "ASC" }));
+            keys.push((expr, if s.descending { "DESC" } else { "ASC" }));
         }
         // The primary key breaks ties so pages are stable. It follows the last
         // key's direction, so an index on that key can be walked either way.
         if !sort.iter().any(|s| s.path == coll.primary_key) {
             let descending = sort.last().is_some_and(|s| s.descending);
             let pk = scope.raw_column(&coll.primary_key);
-            keys.push(format!("{pk} {}", if descending { "DESC" } else { "ASC" }));
+            keys.push((pk, if descending { "DESC" } else { "ASC" }));
         }
-        Ok(format!(" ORDER BY {}", keys.join(", ")))
+        Ok(keys)
     }
 
     /// ` LIMIT n OFFSET m` for the query (default limit, `-1`, `page`).
@@ -387,8 +405,11 @@ impl<'a> ReadCtx<'a> {
     }
 }
 
-/// The column numbering a page's rows where the database needs it.
-const ROW_NUMBER_COLUMN: &str = "__row";
+/// ` ORDER BY` of (expression, direction) keys.
+fn order_clause(keys: &[(String, &'static str)]) -> String {
+    let keys: Vec<String> = keys.iter().map(|(expr, direction)| format!("{expr} {direction}")).collect();
+    format!(" ORDER BY {}", keys.join(", "))
+}
 
 pub(super) fn where_clause(conditions: &[String]) -> String {
     if conditions.is_empty() {

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod graphql;
 pub mod mariadb;
 pub mod postgres;

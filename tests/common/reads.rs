@@ -1,6 +1,7 @@
 //! What the differential read tests (SQLite against a server database)
 //! share: the requests and how answers compare.
 
+use super::Server;
 use serde_json::Value;
 
 pub const ADMIN_READS: &[&str] = &[
@@ -77,3 +78,57 @@ fn close(a: Option<f64>, b: f64) -> bool {
     a.is_some_and(|a| a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()))
 }
 
+/// Anonymous reads: the public policy's rules and field masks.
+pub const PUBLIC_READS: &[&str] = &[
+    "/items/articles?fields=id,status&limit=50",
+    "/items/articles?filter[status][_eq]=draft",
+    "/items/comments?fields=id,article&limit=30",
+    "/items/authors?limit=5",
+    "/items/authors?fields=email",
+    "/items/articles?aggregate[count]=*",
+];
+
+pub const GRAPHQL_READS: &[&str] = &[
+    "{ articles(limit: 5, sort: [\"-id\"]) { id title views author { id name } tags { tags_id { name } } } }",
+    "{ articles_by_id(id: 3) { id title published_at updated_at featured metadata } }",
+    "{ articles_aggregated(groupBy: [\"status\"]) { group count { id } } }",
+    "{ authors(filter: { name: { _starts_with: \"A\" } }) { id name articles(limit: 2) { id } } }",
+];
+
+/// A fresh SQLite demo database (the tests' size), and its path.
+pub fn demo_db(tag: &str) -> String {
+    let path = super::fresh_path(tag);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        rectus::native::demo::create(
+            &path,
+            rectus::native::cli::DataSet::Cms,
+            super::ARTICLES,
+            &super::admin_args(),
+            super::cheap_hash(),
+        )
+        .await
+        .expect("demo database");
+    });
+    path
+}
+
+/// Asks the SQLite server and the `server` one (named `name`) the same
+/// GET as `who` (None: anonymously); the status and body must agree.
+pub fn compare(pair: &(Server, Server), name: &str, path: &str, who: Option<&str>) {
+    let ask = |s: &Server| match who {
+        Some(token) => s.as_token(token).get(path),
+        None => s.anonymous().get(path),
+    };
+    let (a, b) = (ask(&pair.0), ask(&pair.1));
+    assert_eq!(a.status, b.status, "{path}: SQLite {} / {name} {}: {}", a.status, b.status, b.text);
+    assert!(same(&a.json(), &b.json()), "{path}:\n  SQLite {}\n  {name} {}", a.text, b.text);
+}
+
+/// `compare` for a GraphQL query, as the admin.
+pub fn compare_graphql(pair: &(Server, Server), name: &str, query: &str) {
+    let body = serde_json::json!({ "query": query });
+    let (a, b) = (pair.0.post("/graphql", body.clone()), pair.1.post("/graphql", body));
+    assert_eq!(a.status, b.status, "{query}: {}", b.text);
+    assert!(same(&a.json(), &b.json()), "{query}:\n  SQLite {}\n  {name} {}", a.text, b.text);
+}
