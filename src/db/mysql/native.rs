@@ -114,10 +114,10 @@ fn driver_url(url: &str) -> DbResult<String> {
 fn classify(e: &mysql_async::Error, budget_ms: u64) -> DbError {
     match e {
         mysql_async::Error::Server(s) => classify_server(s.code, &s.message, budget_ms),
-        mysql_async::Error::Io(_) | mysql_async::Error::Driver(mysql_async::DriverError::ConnectionClosed) => {
-            DbError::Unavailable(e.to_string())
-        }
-        mysql_async::Error::Driver(mysql_async::DriverError::PoolDisconnected) => DbError::Unavailable(e.to_string()),
+        mysql_async::Error::Io(_)
+        | mysql_async::Error::Driver(
+            mysql_async::DriverError::ConnectionClosed | mysql_async::DriverError::PoolDisconnected,
+        ) => DbError::Unavailable(e.to_string()),
         e => DbError::Other(e.to_string()),
     }
 }
@@ -150,6 +150,8 @@ async fn run(conn: &mut Conn, stmt: &Statement, budget: Duration) -> DbResult<(R
     let rows = found
         .into_iter()
         .map(|row| {
+            // Row::unwrap hands over the row's values (it panics only on
+            // values taken out before, which nothing here does).
             let mut cells: Vec<Value> =
                 row.unwrap().into_iter().zip(columns.iter()).map(|(v, c)| from_mysql(v, c)).collect();
             if let Some(Value::Text(json)) = document.and_then(|i| cells.get_mut(i)) {

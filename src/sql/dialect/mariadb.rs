@@ -123,7 +123,8 @@ impl Dialect for MariaDb {
             ),
             FieldType::Json => as_json(&format!("CASE WHEN JSON_VALID({e}) THEN {e} ELSE JSON_QUOTE({e}) END")),
             FieldType::Csv => format!(
-                "CASE WHEN {e} IS NULL THEN NULL WHEN {e} = '' THEN JSON_ARRAY() ELSE JSON_EXTRACT('[\"' || REPLACE(REPLACE(REPLACE({e}, '\\', '\\\\'), '\"', '\\\"'), ',', '\",\"') || '\"]', '$') END"
+                "CASE WHEN {e} IS NULL THEN NULL WHEN {e} = '' THEN JSON_ARRAY() ELSE {} END",
+                as_json(&super::csv_json_text(e))
             ),
             FieldType::Hash => format!("CASE WHEN {e} IS NULL THEN NULL ELSE '**********' END"),
             // Directus's output formats for real date columns; text stays text.

@@ -132,6 +132,12 @@ pub trait Dialect: crate::db::MaybeSendSync + std::fmt::Debug + 'static {
     }
 }
 
+/// The JSON text of the CSV list in the text `e` (`a,b` → `["a","b"]`),
+/// quotes and backslashes escaped; for databases with `||` and replace().
+fn csv_json_text(e: &str) -> String {
+    format!("'[\"' || replace(replace(replace({e}, '\\', '\\\\'), '\"', '\\\"'), ',', '\",\"') || '\"]'")
+}
+
 /// The dialect of a driver.
 pub fn of(kind: crate::db::Dialect) -> &'static dyn Dialect {
     match kind {

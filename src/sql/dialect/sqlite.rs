@@ -77,7 +77,8 @@ impl Dialect for Sqlite {
             }
             FieldType::Json => format!("CASE WHEN json_valid({e}) THEN json({e}) ELSE {e} END"),
             FieldType::Csv => format!(
-                "CASE WHEN {e} IS NULL THEN NULL WHEN {e} = '' THEN json_array() ELSE json('[\"' || replace(replace(replace({e}, '\\', '\\\\'), '\"', '\\\"'), ',', '\",\"') || '\"]') END"
+                "CASE WHEN {e} IS NULL THEN NULL WHEN {e} = '' THEN json_array() ELSE json({}) END",
+                super::csv_json_text(e)
             ),
             FieldType::Hash => format!("CASE WHEN {e} IS NULL THEN NULL ELSE '**********' END"),
             // Directus's output formats; text that is no date stays as stored.
