@@ -6,7 +6,6 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod libsql;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod mysql;
 #[cfg(not(target_arch = "wasm32"))]
 mod pool_options;

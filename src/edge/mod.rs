@@ -1,6 +1,6 @@
 //! The edge host: a Cloudflare Worker (`#[event(fetch)]`) serving the same
-//! router as the native host over D1, a Durable Object's SQLite or
-//! Postgres. No business logic lives here: it converts the worker request
+//! router as the native host over D1, a Durable Object's SQLite,
+//! Postgres or MariaDB. No business logic lives here: it converts the worker request
 //! to the core's `http::Request<Bytes>`, runs `rest::handle`, and converts
 //! the answer back.
 
@@ -43,6 +43,8 @@ enum Backend {
     DurableObject,
     /// A Postgres server over the runtime's sockets.
     Postgres(crate::db::postgres::Target),
+    /// A MariaDB server over the runtime's sockets (plain TCP).
+    MariaDb(crate::db::mysql::wire::Options),
 }
 
 /// A var, else a secret, of the worker.
@@ -63,6 +65,13 @@ fn backend(env: &Env) -> Result<Backend> {
                 ))
             }
         },
+        "mariadb" | "mysql" => {
+            let url = var("RECTUS_DB_URL")
+                .ok_or_else(|| worker::Error::RustError("RECTUS_BACKEND=mariadb needs a RECTUS_DB_URL".into()))?;
+            let options = crate::db::mysql::wire::Options::from_url(&url)
+                .map_err(|e| worker::Error::RustError(format!("RECTUS_DB_URL: {e}")))?;
+            Backend::MariaDb(options)
+        }
         _ => Backend::D1,
     })
 }
@@ -76,18 +85,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             stub.fetch_with_request(req).await
         }
         Backend::Postgres(target) => {
-            // A connection lives as long as its request: one per request.
-            let budget_ms = setting(&env, "RECTUS_STATEMENT_TIMEOUT_MS")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(STATEMENT_TIMEOUT_MS);
-            let driver: Arc<dyn crate::db::Driver> =
-                Arc::new(crate::db::postgres::EdgePostgres::new(target, budget_ms));
-            let app = match current_app(&env, driver.clone()).await {
-                Ok(app) => app,
-                Err(e) => return from_http(unreachable_database(e)),
-            };
-            let app = with_location_cache(app.with_driver(driver), ctx);
-            from_http(crate::rest::handle(&app, to_http(req).await?).await)
+            let driver = crate::db::postgres::EdgePostgres::new(target, statement_budget(&env));
+            on_server(Arc::new(driver), req, &env, ctx).await
+        }
+        Backend::MariaDb(options) => {
+            let driver = crate::db::mysql::EdgeMariaDb::new(options, statement_budget(&env));
+            on_server(Arc::new(driver), req, &env, ctx).await
         }
         Backend::D1 => {
             let app = match current_app(&env, Arc::new(d1::driver(env.d1("DB")?))).await {
@@ -98,6 +101,23 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             from_http(in_d1_session(&app, &env, ctx, request).await?)
         }
     }
+}
+
+/// The statement budget on a database server (`RECTUS_STATEMENT_TIMEOUT_MS`).
+fn statement_budget(env: &Env) -> u64 {
+    setting(env, "RECTUS_STATEMENT_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(STATEMENT_TIMEOUT_MS)
+}
+
+/// Handles the request on a database server (Postgres, MariaDB) through
+/// `driver`, the request's own connection: one per request, as a Worker
+/// keeps no I/O across requests.
+async fn on_server(driver: Arc<dyn crate::db::Driver>, req: Request, env: &Env, ctx: Context) -> Result<Response> {
+    let app = match current_app(env, driver.clone()).await {
+        Ok(app) => app,
+        Err(e) => return from_http(unreachable_database(e)),
+    };
+    let app = with_location_cache(app.with_driver(driver), ctx);
+    from_http(crate::rest::handle(&app, to_http(req).await?).await)
 }
 
 /// Handles the request in a D1 session that starts at the client's
@@ -145,8 +165,8 @@ fn with_location_cache(app: App, ctx: Context) -> App {
 }
 
 /// What a request gets when the database could not be read to set the
-/// isolate up (a Postgres server that is down or refuses the worker, D1
-/// failing):
+/// isolate up (a Postgres or MariaDB server that is down or refuses the
+/// worker, D1 failing):
 /// Directus's SERVICE_UNAVAILABLE, not the runtime's bare 500.
 fn unreachable_database(e: worker::Error) -> http::Response<Bytes> {
     tracing::error!("the database cannot be read: {e}");

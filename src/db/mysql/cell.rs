@@ -1,6 +1,6 @@
 //! Values between the core and the MySQL protocol.
 
-use crate::db::Value;
+use crate::db::{Rows, Value};
 use mysql_common::constants::ColumnType;
 use mysql_common::packets::Column;
 use mysql_common::value::Value as My;
@@ -43,6 +43,25 @@ pub fn from_mysql(v: My, col: &Column) -> Value {
             Value::Text(format!("{}{hours:02}:{mi:02}:{s:02}", if negative { "-" } else { "" }))
         }
     }
+}
+
+/// A result set as the core's rows: each cell by [`from_mysql`], and the
+/// compiler's JSON document (`DATA_COLUMN`) without the spaces MariaDB
+/// writes into it. Every MySQL driver (native, edge) reads rows here.
+pub fn rows(columns: &[Column], found: impl IntoIterator<Item = Vec<My>>) -> Rows {
+    let names: Vec<String> = columns.iter().map(|c| c.name_str().into_owned()).collect();
+    let document = names.iter().position(|n| n == crate::sql::DATA_COLUMN);
+    let rows = found
+        .into_iter()
+        .map(|row| {
+            let mut cells: Vec<Value> = row.into_iter().zip(columns.iter()).map(|(v, c)| from_mysql(v, c)).collect();
+            if let Some(Value::Text(json)) = document.and_then(|i| cells.get_mut(i)) {
+                *json = crate::db::compact_json(json);
+            }
+            cells
+        })
+        .collect();
+    Rows { columns: names, rows }
 }
 
 fn is_blob(t: ColumnType) -> bool {

@@ -1,8 +1,8 @@
 //! The native MariaDB driver: a small mysql_async pool, statements
 //! prepared once per connection (the driver's statement cache) and reused.
 
-use super::{classify_server, from_mysql, render, session_setup, to_mysql};
-use crate::db::{DbError, DbResult, Dialect, Driver, PoolOptions, Rows, Statement, Transaction, Value};
+use super::{classify_server, named_unique, render, rows, session_setup, to_mysql, unique_lookup};
+use crate::db::{DbError, DbResult, Dialect, Driver, PoolOptions, Rows, Statement, Transaction};
 use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts};
@@ -144,23 +144,9 @@ async fn run(conn: &mut Conn, stmt: &Statement, budget: Duration) -> DbResult<(R
         .await
         .map_err(|_| DbError::Timeout { ms })?
         .map_err(|e| classify(&e, ms))?;
-    let names: Vec<String> = columns.iter().map(|c| c.name_str().into_owned()).collect();
-    // The compiler's JSON documents come with MariaDB's spaces.
-    let document = names.iter().position(|n| n == crate::sql::DATA_COLUMN);
-    let rows = found
-        .into_iter()
-        .map(|row| {
-            // Row::unwrap hands over the row's values (it panics only on
-            // values taken out before, which nothing here does).
-            let mut cells: Vec<Value> =
-                row.unwrap().into_iter().zip(columns.iter()).map(|(v, c)| from_mysql(v, c)).collect();
-            if let Some(Value::Text(json)) = document.and_then(|i| cells.get_mut(i)) {
-                *json = crate::db::compact_json(json);
-            }
-            cells
-        })
-        .collect();
-    Ok((Rows { columns: names, rows }, changed))
+    // Row::unwrap hands over the row's values (it panics only on values
+    // taken out before, which nothing here does).
+    Ok((rows(&columns, found.into_iter().map(mysql_async::Row::unwrap)), changed))
 }
 
 /// `run`, with a unique violation named by its table and column: MariaDB
@@ -173,34 +159,9 @@ async fn run_named(conn: &mut Conn, stmt: &Statement, budget: Duration) -> DbRes
 }
 
 async fn name_unique(conn: &mut Conn, stmt: &Statement, index: &str, budget: Duration) -> DbError {
-    let collection = written_table(&stmt.sql).unwrap_or_default();
-    let lookup = Statement::with_params(
-        "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?1 AND INDEX_NAME = ?2 ORDER BY SEQ_IN_INDEX",
-        vec![collection.clone().into(), index.into()],
-    );
-    let field = match Box::pin(run(conn, &lookup, budget)).await {
-        Ok((rows, _)) => rows.scalar().and_then(|v| v.as_str()).unwrap_or(index).to_string(),
-        Err(_) => index.to_string(),
-    };
-    DbError::Unique { collection, field }
-}
-
-/// The table an `INSERT INTO "t"` or `UPDATE "t"` writes.
-fn written_table(sql: &str) -> Option<String> {
-    let rest = sql.strip_prefix("INSERT INTO \"").or_else(|| sql.strip_prefix("UPDATE \""))?;
-    let mut name = String::new();
-    let mut chars = rest.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if chars.peek() == Some(&'"') => {
-                chars.next();
-                name.push('"');
-            }
-            '"' => return Some(name),
-            c => name.push(c),
-        }
-    }
-    None
+    let (collection, lookup) = unique_lookup(stmt, index);
+    let found = Box::pin(run(conn, &lookup, budget)).await.map(|(rows, _)| rows);
+    named_unique(collection, index, found)
 }
 
 /// Takes a broken connection out of the pool for good.
@@ -312,12 +273,5 @@ mod tests {
         );
         assert_eq!(driver_url("mysql://root@h/db?ssl-mode=disabled").unwrap(), "mysql://root@h/db");
         assert!(driver_url("mysql://h/db?ssl-mode=maybe").is_err());
-    }
-
-    #[test]
-    fn finds_the_table_a_statement_writes() {
-        assert_eq!(written_table(r#"INSERT INTO "we ""q""" ("a") VALUES (?)"#).as_deref(), Some(r#"we "q""#));
-        assert_eq!(written_table(r#"UPDATE "t" SET "a" = ?1"#).as_deref(), Some("t"));
-        assert_eq!(written_table("SELECT 1"), None);
     }
 }
