@@ -89,8 +89,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             on_server(Arc::new(driver), req, &env, ctx).await
         }
         Backend::MariaDb(options) => {
-            let driver = crate::db::mysql::EdgeMariaDb::new(options, statement_budget(&env));
-            on_server(Arc::new(driver), req, &env, ctx).await
+            let driver = Arc::new(crate::db::mysql::EdgeMariaDb::new(options, statement_budget(&env)));
+            let response = on_server(driver.clone(), req, &env, ctx).await;
+            driver.close().await;
+            response
         }
         Backend::D1 => {
             let app = match current_app(&env, Arc::new(d1::driver(env.d1("DB")?))).await {

@@ -47,6 +47,16 @@ impl EdgeMariaDb {
         let conn = Mutex::new(None);
         EdgeMariaDb { shared: Rc::new(Shared { options, budget_ms, conn, in_transaction: Cell::new(false) }) }
     }
+
+    /// Closes the request's connection (COM_QUIT), once its answer is
+    /// ready: the isolate may keep the driver (its first request's, in the
+    /// app it caches), never the socket. A later statement connects again.
+    pub async fn close(&self) {
+        let conn = self.shared.conn.lock().await.take();
+        if let Some(conn) = conn {
+            conn.quit().await;
+        }
+    }
 }
 
 impl Shared {
