@@ -105,7 +105,12 @@ pub(crate) async fn caller(app: &App, req: &Request<Bytes>) -> ApiResult<std::sy
         return Ok(known.clone());
     }
     if !app.access().bootstrapped {
-        return Err(not_bootstrapped());
+        return Err(match app.schema().is_mirrored() {
+            true => not_bootstrapped(),
+            // Down since the start (or its TLS or credentials refused): the
+            // schema watcher mirrors it once it answers.
+            false => ApiError::unavailable("database", "Cannot connect"),
+        });
     }
     crate::auth::authenticate(app, req).await
 }

@@ -127,6 +127,13 @@ impl SchemaSnapshot {
         self.collections.get(name)
     }
 
+    /// False for the empty stand-in served while the database could not
+    /// be reached yet (a mirrored schema, even of an empty database, has
+    /// its hash).
+    pub fn is_mirrored(&self) -> bool {
+        !self.hash.is_empty()
+    }
+
     /// Recomputes `hash` from the content.
     pub fn rehash(&mut self) {
         use sha2::{Digest, Sha256};

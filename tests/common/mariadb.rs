@@ -64,17 +64,22 @@ pub fn fresh_database(tag: &str, collation: &str) -> String {
 /// the tests' admin, and its URL.
 pub fn bootstrapped_database(tag: &str, collation: &str) -> String {
     let url = fresh_database(tag, collation);
+    bootstrap(&url);
+    url
+}
+
+/// Runs `rectus bootstrap` on the database at `url`, with the tests' admin.
+pub fn bootstrap(url: &str) {
     block_on(async {
         let seed = rectus::bootstrap::AdminSeed {
             email: super::ADMIN_EMAIL.into(),
             password: Some(super::ADMIN_PASSWORD.into()),
             token: Some(super::ADMIN_TOKEN.into()),
         };
-        rectus::bootstrap::bootstrap(&driver(&url), &rectus::native::host::SystemHost, &seed, super::cheap_hash())
+        rectus::bootstrap::bootstrap(&driver(url), &rectus::native::host::SystemHost, &seed, super::cheap_hash())
             .await
             .expect("bootstrap");
     });
-    url
 }
 
 /// A fresh database (in `collation`) holding a copy of the SQLite database

@@ -8,10 +8,6 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts};
 use std::time::Duration;
 
-/// How many pooled connections a read may find broken (a restart, a
-/// `KILL`) before it fails; as the Postgres driver's.
-const STALE_RETRIES: usize = 3;
-
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
 
@@ -20,14 +16,26 @@ pub struct MariaDbDriver {
     pool: Pool,
     budget: Duration,
     connect_timeout: Duration,
+    /// How many pooled connections a read or BEGIN may find broken (a
+    /// restart, a `KILL`) before it fails: every one the pool holds, as
+    /// with Postgres.
+    stale_retries: usize,
 }
 
 impl MariaDbDriver {
     /// A pool for `url` (`mysql://user:pass@host:port/db`, or `mariadb://`;
-    /// TLS by `ssl-mode` or mysql_async's `require_ssl`/`verify_ca`/
-    /// `verify_identity`). No connection is made yet.
+    /// TLS by `ssl-mode` and `ssl-ca`, as libmysql reads them, or
+    /// mysql_async's `require_ssl`/`verify_ca`/`verify_identity`). No
+    /// connection is made yet.
     pub fn open(url: &str, options: &PoolOptions) -> DbResult<MariaDbDriver> {
-        let opts = Opts::from_url(&driver_url(url)?).map_err(|e| DbError::Other(format!("not a MySQL URL: {e}")))?;
+        let DriverUrl { url, ca } = driver_url(url)?;
+        let opts = Opts::from_url(&url).map_err(|e| DbError::Other(format!("not a MySQL URL: {e}")))?;
+        // The CA that signed the server's certificate, trusted besides the
+        // built-in roots (a private CA, a self-signed server).
+        let tls = opts.ssl_opts().cloned().map(|tls| match ca {
+            Some(ca) => tls.with_root_certs(vec![ca.into()]),
+            None => tls,
+        });
         let max = options.max_connections.max(1);
         let pool_opts = PoolOpts::default()
             .with_constraints(PoolConstraints::new(0, max).unwrap_or_default())
@@ -36,6 +44,7 @@ impl MariaDbDriver {
             .with_inactive_connection_ttl(Duration::from_secs(60));
         let budget_ms = options.statement_timeout.as_millis() as u64;
         let builder = OptsBuilder::from_opts(opts)
+            .ssl_opts(tls)
             .pool_opts(pool_opts)
             .stmt_cache_size(STATEMENT_CACHE)
             // An UPDATE counts the rows it matched, as elsewhere, not only
@@ -47,6 +56,7 @@ impl MariaDbDriver {
             pool: Pool::new(builder),
             budget: options.statement_timeout,
             connect_timeout: options.connect_timeout,
+            stale_retries: max,
         })
     }
 
@@ -76,38 +86,55 @@ impl MariaDbDriver {
     }
 }
 
+/// A URL as mysql_async reads it, and the CA file it names.
+#[derive(Debug, PartialEq)]
+struct DriverUrl {
+    url: String,
+    ca: Option<std::path::PathBuf>,
+}
+
 /// `url` as mysql_async reads it: `mariadb://` is `mysql://`, and libmysql's
-/// `ssl-mode` becomes mysql_async's own TLS switches.
-fn driver_url(url: &str) -> DbResult<String> {
+/// `ssl-mode` becomes mysql_async's own TLS switches. libmysql's `ssl-ca`
+/// (a PEM file) is taken out: without an `ssl-mode` it means VERIFY_CA.
+fn driver_url(url: &str) -> DbResult<DriverUrl> {
     let url = match url.strip_prefix("mariadb://") {
         Some(rest) => format!("mysql://{rest}"),
         None => url.to_string(),
     };
     let Some((base, query)) = url.split_once('?') else {
-        return Ok(url);
+        return Ok(DriverUrl { url, ca: None });
     };
+    let is = |key: &str, names: &[&str]| names.iter().any(|n| key.eq_ignore_ascii_case(n));
     let mut params = Vec::new();
+    let mut ca = None;
+    let mut mode = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if key.eq_ignore_ascii_case("ssl-mode") || key.eq_ignore_ascii_case("sslmode") {
-            let switches = match value.to_ascii_uppercase().as_str() {
-                "DISABLED" | "DISABLE" => "",
-                "REQUIRED" | "REQUIRE" | "PREFERRED" | "PREFER" => {
-                    "require_ssl=true&verify_ca=false&verify_identity=false"
-                }
-                "VERIFY_CA" | "VERIFY-CA" => "require_ssl=true&verify_ca=true&verify_identity=false",
-                "VERIFY_IDENTITY" | "VERIFY-FULL" => "require_ssl=true&verify_ca=true&verify_identity=true",
-                other => return Err(DbError::Other(format!("unknown ssl-mode {other:?}"))),
-            };
-            params.extend(switches.split('&').filter(|s| !s.is_empty()).map(str::to_string));
+        if is(key, &["ssl-mode", "sslmode"]) {
+            mode = Some(value.to_ascii_uppercase());
+        } else if is(key, &["ssl-ca", "sslrootcert"]) {
+            let path = percent_encoding::percent_decode_str(value)
+                .decode_utf8()
+                .map_err(|_| DbError::Other("ssl-ca is not UTF-8".into()))?;
+            ca = Some(std::path::PathBuf::from(path.into_owned()));
         } else {
             params.push(pair.to_string());
         }
     }
-    Ok(match params.is_empty() {
+    let mode = mode.unwrap_or_else(|| if ca.is_some() { "VERIFY_CA" } else { "DISABLED" }.into());
+    let switches = match mode.as_str() {
+        "DISABLED" | "DISABLE" => "",
+        "REQUIRED" | "REQUIRE" | "PREFERRED" | "PREFER" => "require_ssl=true&verify_ca=false&verify_identity=false",
+        "VERIFY_CA" | "VERIFY-CA" => "require_ssl=true&verify_ca=true&verify_identity=false",
+        "VERIFY_IDENTITY" | "VERIFY-FULL" => "require_ssl=true&verify_ca=true&verify_identity=true",
+        other => return Err(DbError::Other(format!("unknown ssl-mode {other:?}"))),
+    };
+    params.extend(switches.split('&').filter(|s| !s.is_empty()).map(str::to_string));
+    let url = match params.is_empty() {
         true => base.to_string(),
         false => format!("{base}?{}", params.join("&")),
-    })
+    };
+    Ok(DriverUrl { url, ca })
 }
 
 /// A driver error as the core's.
@@ -182,7 +209,7 @@ impl Driver for MariaDbDriver {
         loop {
             let mut conn = self.connection().await?;
             match run(&mut conn, stmt, self.budget).await {
-                Err(DbError::Unavailable(_)) if attempts < STALE_RETRIES => {
+                Err(DbError::Unavailable(_)) if attempts < self.stale_retries => {
                     discard(conn);
                     attempts += 1;
                 }
@@ -197,7 +224,7 @@ impl Driver for MariaDbDriver {
             let mut conn = self.connection().await?;
             match conn.query_drop("BEGIN").await.map_err(|e| classify(&e, self.ms())) {
                 Ok(()) => return Ok(Box::new(MariaDbTransaction { conn: Some(conn), budget: self.budget })),
-                Err(DbError::Unavailable(_)) if attempts < STALE_RETRIES => {
+                Err(DbError::Unavailable(_)) if attempts < self.stale_retries => {
                     discard(conn);
                     attempts += 1;
                 }
@@ -266,12 +293,27 @@ mod tests {
 
     #[test]
     fn reads_libmysql_ssl_modes_and_the_mariadb_scheme() {
-        assert_eq!(driver_url("mariadb://root@h/db").unwrap(), "mysql://root@h/db");
+        let url = |u: &str| driver_url(u).unwrap().url;
+        assert_eq!(url("mariadb://root@h/db"), "mysql://root@h/db");
         assert_eq!(
-            driver_url("mysql://root@h/db?ssl-mode=REQUIRED").unwrap(),
+            url("mysql://root@h/db?ssl-mode=REQUIRED"),
             "mysql://root@h/db?require_ssl=true&verify_ca=false&verify_identity=false"
         );
-        assert_eq!(driver_url("mysql://root@h/db?ssl-mode=disabled").unwrap(), "mysql://root@h/db");
+        assert_eq!(url("mysql://root@h/db?ssl-mode=disabled"), "mysql://root@h/db");
         assert!(driver_url("mysql://h/db?ssl-mode=maybe").is_err());
+    }
+
+    #[test]
+    fn an_ssl_ca_verifies_the_server_against_it() {
+        assert_eq!(
+            driver_url("mysql://root@h/db?ssl-ca=/etc/my%20ca.pem&prefer_socket=false").unwrap(),
+            DriverUrl {
+                url: "mysql://root@h/db?prefer_socket=false&require_ssl=true&verify_ca=true&verify_identity=false"
+                    .into(),
+                ca: Some("/etc/my ca.pem".into()),
+            }
+        );
+        let full = driver_url("mysql://root@h/db?ssl-mode=VERIFY_IDENTITY&ssl-ca=ca.pem").unwrap();
+        assert_eq!(full.url, "mysql://root@h/db?require_ssl=true&verify_ca=true&verify_identity=true");
     }
 }

@@ -7,14 +7,6 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
 use std::time::Duration;
 
-/// How many pooled connections a statement may find broken (closed by a
-/// restart or `pg_terminate_backend`, possibly not noticed yet) before it
-/// fails: each is dropped and the statement runs again on the next, so an
-/// outage that is over costs no request. Only reads and BEGIN are retried:
-/// nothing was written. A server that is still down fails the next
-/// connection attempt at once, which ends the retries.
-const STALE_RETRIES: usize = 3;
-
 /// Takes a broken connection out of the pool for good.
 fn discard(client: Object) {
     drop(Object::take(client));
@@ -49,6 +41,17 @@ impl PostgresDriver {
             .build()
             .map_err(|e| DbError::Other(format!("cannot build the Postgres pool: {e}")))?;
         Ok(PostgresDriver { pool, budget: options.statement_timeout })
+    }
+
+    /// How many pooled connections a statement may find broken (closed by
+    /// a restart or `pg_terminate_backend`, possibly not noticed yet) before
+    /// it fails: every one the pool holds, each dropped and the statement
+    /// run again on the next, so an outage that is over costs no request.
+    /// Only reads and BEGIN are retried: nothing was written. A server that
+    /// is still down fails the next connection attempt at once, which ends
+    /// the retries.
+    fn stale_retries(&self) -> usize {
+        self.pool.status().max_size
     }
 
     /// Connections open right now.
@@ -133,7 +136,7 @@ impl Driver for PostgresDriver {
         loop {
             let client = self.connection().await?;
             match query(&client, stmt, self.budget).await {
-                Err(DbError::Unavailable(_)) if attempts < STALE_RETRIES => {
+                Err(DbError::Unavailable(_)) if attempts < self.stale_retries() => {
                     discard(client);
                     attempts += 1;
                 }
@@ -148,7 +151,7 @@ impl Driver for PostgresDriver {
             let client = self.connection().await?;
             match client.batch_execute("BEGIN").await.map_err(|e| classify(&e, self.ms())) {
                 Ok(()) => return Ok(Box::new(PgTransaction { client: Some(client), budget: self.budget })),
-                Err(DbError::Unavailable(_)) if attempts < STALE_RETRIES => {
+                Err(DbError::Unavailable(_)) if attempts < self.stale_retries() => {
                     discard(client);
                     attempts += 1;
                 }
