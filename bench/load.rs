@@ -36,7 +36,7 @@
 //!
 //! With RECTUS_BENCH_EDGE=1 (needs scripts/setup-wasm) the cms scenarios are
 //! also run against the edge worker in local workerd, over D1, over a
-//! Durable Object and over the local Postgres (sizes up to
+//! Durable Object and over the local Postgres and MariaDB (sizes up to
 //! RECTUS_BENCH_EDGE_MAX, default 10000).
 
 use rectus::db::{Statement, Value};
@@ -1183,6 +1183,13 @@ mod edge {
         let mut child = start(&state, port, &vars);
         wait_port(port, Instant::now()).await;
         scenarios(&base, articles, settings, "Postgres", None);
+        stop_group(&mut child);
+        // And in the local MariaDB, through the worker's own client.
+        let url = mariadb_copy(db, articles).await;
+        let vars = format!("--var SECRET:bench-secret --var RECTUS_BACKEND:mariadb --var 'RECTUS_DB_URL:{url}'");
+        let mut child = start(&state, port, &vars);
+        wait_port(port, Instant::now()).await;
+        scenarios(&base, articles, settings, "MariaDB", None);
         stop_group(&mut child);
         let _ = std::fs::remove_dir_all(&state);
     }

@@ -311,3 +311,64 @@ fn each_statement_is_one_round_trip() {
         assert_eq!(trips.load(Ordering::SeqCst) - before, statements.len() + 1);
     });
 }
+
+/// Behind a proxy (Hyperdrive), which may not pass MariaDB's "the statement
+/// prepared last" on, each statement is prepared in a round trip of its own
+/// and executed by its id: two round trips, the same answers and errors.
+#[test]
+fn behind_a_proxy_statements_are_prepared_apart() {
+    let url = fresh_database("wire_proxied", "utf8mb4_bin");
+    let _cleanup = Dropped(url.clone());
+    runtime().block_on(async {
+        let options = Options { proxied: true, ..Options::from_url(&url).expect("MySQL URL") };
+        let inner = TcpStream::connect((options.host.as_str(), options.port)).await.expect("TCP connection");
+        let trips = Arc::new(AtomicUsize::new(0));
+        let counted = Counted { inner, trips: trips.clone(), reading: false };
+        let mut conn = Conn::connect(counted, &options, 5_000).await.expect("connect");
+        let driver = native(&url, 5_000);
+        conn.run(&Statement::new(TABLE)).await.expect("create table");
+        let big = r#"CREATE TABLE "big" ("id" INT PRIMARY KEY, "label" TEXT, "body" LONGTEXT, "raw" LONGBLOB)"#;
+        conn.run(&Statement::new(big)).await.expect("create table");
+        let long = stmt(
+            r#"INSERT INTO "big" ("id", "label", "body", "raw") VALUES (?1, ?2, ?3, ?4)"#,
+            // 18 MB together: past one packet, so they go as long data.
+            vec![Value::Integer(1), TRICKY.into(), "ab€".repeat(3 << 20).into(), Value::Blob(vec![7; 3 << 20])],
+        );
+        assert_eq!(conn.run(&long).await.expect("insert").1, 1);
+
+        let before = trips.load(Ordering::SeqCst);
+        let read = stmt(
+            r#"SELECT "id", "label", length("raw") AS r, length("body") AS b FROM "big" WHERE "label" = ?1"#,
+            vec![TRICKY.into()],
+        );
+        let (rows, _) = conn.run(&read).await.expect("select");
+        conn.query_drop("DO 1").await.expect("a last command");
+        assert_eq!(trips.load(Ordering::SeqCst) - before, 3, "prepare, execute, then the last command");
+        assert_eq!(rows, driver.query(&read).await.expect("native select"));
+        assert_eq!(rows.rows[0][2..], [Value::Integer(3 << 20), Value::Integer(15 << 20)]);
+
+        // Errors: a duplicate named by its column, a statement the server
+        // cannot prepare; the connection stays in step.
+        let insert = stmt(r#"INSERT INTO "things" ("label") VALUES (?1)"#, vec!["twice".into()]);
+        conn.run(&insert).await.expect("first insert");
+        let e = conn.run_named(&insert).await.expect_err("duplicate");
+        assert_eq!(e, DbError::Unique { collection: "things".into(), field: "label".into() });
+        match conn.run(&stmt("SELEC ?1", vec![Value::Integer(1)])).await {
+            Err(DbError::Other(message)) => assert!(message.contains("(1064)"), "{message}"),
+            other => panic!("a syntax error, not {other:?}"),
+        }
+        let one = conn.run(&Statement::new("SELECT 1 AS one")).await.expect("still usable");
+        assert_eq!(one.0.scalar(), Some(&Value::Integer(1)));
+        // Every statement prepared was closed: all but the one that failed
+        // to prepare and this one, whose close follows its answer.
+        let counts = Statement::new(
+            "SELECT (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'COM_STMT_PREPARE'), \
+             (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'COM_STMT_CLOSE')",
+        );
+        let (counts, _) = conn.run(&counts).await.expect("statement counts");
+        let count = |i: usize| counts.rows[0][i].as_str().and_then(|v| v.parse::<u64>().ok()).expect("a count");
+        let (prepared, closed) = (count(0), count(1));
+        assert!(prepared >= 10 && prepared == closed + 2, "{prepared} prepared, {closed} closed");
+        conn.quit().await;
+    });
+}

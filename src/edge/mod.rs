@@ -65,13 +65,18 @@ fn backend(env: &Env) -> Result<Backend> {
                 ))
             }
         },
-        "mariadb" | "mysql" => {
-            let url = var("RECTUS_DB_URL")
-                .ok_or_else(|| worker::Error::RustError("RECTUS_BACKEND=mariadb needs a RECTUS_DB_URL".into()))?;
-            let options = crate::db::mysql::wire::Options::from_url(&url)
-                .map_err(|e| worker::Error::RustError(format!("RECTUS_DB_URL: {e}")))?;
-            Backend::MariaDb(options)
-        }
+        "mariadb" | "mysql" => match (env.hyperdrive("HYPERDRIVE"), var("RECTUS_DB_URL")) {
+            (Ok(hd), _) => Backend::MariaDb(crate::db::mysql::hyperdrive_options(&hd)),
+            (Err(_), Some(url)) => Backend::MariaDb(
+                crate::db::mysql::wire::Options::from_url(&url)
+                    .map_err(|e| worker::Error::RustError(format!("RECTUS_DB_URL: {e}")))?,
+            ),
+            (Err(_), None) => {
+                return Err(worker::Error::RustError(
+                    "RECTUS_BACKEND=mariadb needs a HYPERDRIVE binding or a RECTUS_DB_URL".into(),
+                ))
+            }
+        },
         _ => Backend::D1,
     })
 }

@@ -1,7 +1,8 @@
 //! MariaDB from the edge worker: one connection per request over the
 //! runtime's TCP sockets (a Worker cannot keep I/O across requests), spoken
 //! by the small [`wire`](super::wire) client: each statement is one round
-//! trip (prepare, execute and close pipelined). Plain TCP only for now.
+//! trip (prepare, execute and close pipelined; two through Hyperdrive).
+//! Plain TCP only for now.
 
 use super::wire::{Conn, Options};
 use crate::db::{DbError, DbResult, Dialect, Driver, Rows, Statement, Transaction};
@@ -56,6 +57,19 @@ impl EdgeMariaDb {
         if let Some(conn) = conn {
             conn.quit().await;
         }
+    }
+}
+
+/// The server behind a Hyperdrive binding: Hyperdrive gives the Worker a
+/// host of its own, and credentials for it.
+pub fn hyperdrive_options(hd: &worker::Hyperdrive) -> Options {
+    Options {
+        host: hd.host(),
+        port: hd.port(),
+        user: hd.user(),
+        password: Some(hd.password()).filter(|p| !p.is_empty()),
+        database: Some(hd.database()).filter(|d| !d.is_empty()),
+        proxied: true,
     }
 }
 

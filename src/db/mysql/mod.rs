@@ -19,7 +19,7 @@ pub mod wire;
 
 pub use cell::{from_mysql, rows, to_mysql};
 #[cfg(target_arch = "wasm32")]
-pub use edge::EdgeMariaDb;
+pub use edge::{hyperdrive_options, EdgeMariaDb};
 pub use errors::classify_server;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::MariaDbDriver;

@@ -56,6 +56,11 @@ pub struct Options {
     pub user: String,
     pub password: Option<String>,
     pub database: Option<String>,
+    /// Reached through a proxy (Hyperdrive) that may not pass MariaDB's
+    /// "the statement prepared last" on: each statement is prepared first
+    /// and then executed by its id (two round trips, to the proxy nearby);
+    /// the proxy's greeting does not name the server behind.
+    pub proxied: bool,
 }
 
 impl Options {
@@ -91,6 +96,7 @@ impl Options {
             user: decode(url.username())?,
             password: url.password().map(decode).transpose()?.filter(|p| !p.is_empty()),
             database: Some(database).filter(|d| !d.is_empty()),
+            proxied: false,
         })
     }
 }
@@ -105,6 +111,9 @@ pub struct Conn<S> {
     /// Set while a command's answers are not all read: a connection left so
     /// (an I/O error, a cancelled future) is out of step and unusable.
     busy: bool,
+    /// Statements are prepared in a round trip of their own
+    /// ([`Options::proxied`]).
+    prepare_apart: bool,
 }
 
 /// A server's answer to one command: its error (`Err`) leaves the
@@ -124,11 +133,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             budget_ms,
             seq: 0,
             busy: true,
+            prepare_apart: options.proxied,
         };
         conn.handshake(options).await?;
         conn.busy = false;
-        conn.query_drop(&session_setup(budget_ms)).await?;
-        Ok(conn)
+        match conn.query_drop(&session_setup(budget_ms)).await {
+            // MySQL knows no max_statement_time: behind a proxy, that is
+            // where a server that is not MariaDB shows (no round trip to ask).
+            Err(DbError::Other(e)) if options.proxied && e.ends_with("(1193)") => Err(DbError::Unsupported(format!(
+                "the server behind the proxy is not MariaDB ({e}); rectus serves MariaDB 10.6 and later"
+            ))),
+            setup => setup.map(|_| conn),
+        }
     }
 
     /// False once the connection is out of step; drop it then.
@@ -150,8 +166,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         answer.map(|_| ())
     }
 
-    /// Runs `stmt` in one round trip; its rows (none for a write) and how
-    /// many rows it changed (matched, for an UPDATE).
+    /// Runs `stmt` in one round trip (two through a proxy); its rows (none
+    /// for a write) and how many rows it changed (matched, for an UPDATE).
     pub async fn run(&mut self, stmt: &Statement) -> DbResult<(Rows, u64)> {
         tracing::trace!(sql = %stmt.sql, params = ?stmt.params, "query");
         self.start()?;
@@ -162,7 +178,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         prepare.push(Command::COM_STMT_PREPARE as u8);
         prepare.extend_from_slice(sql.as_bytes());
         frame(&mut out, 0, &prepare);
-        let (request, as_long_data) = ComStmtExecuteRequestBuilder::new(LAST_STATEMENT).build(&values);
+        let statement = match self.prepare_apart {
+            false => LAST_STATEMENT,
+            true => {
+                self.send(&out).await?;
+                out.clear();
+                let prepared = self.read_prepare().await?;
+                self.busy = false;
+                let id = prepared?;
+                self.busy = true;
+                id
+            }
+        };
+        let (request, as_long_data) = ComStmtExecuteRequestBuilder::new(statement).build(&values);
         if as_long_data {
             // Too long for one packet: the texts and blobs go first, in pieces.
             for (i, value) in values.iter().enumerate() {
@@ -172,7 +200,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     let chunks = bytes.chunks(LONG_DATA_CHUNK);
                     for chunk in chunks.chain(bytes.is_empty().then_some(empty)) {
                         let mut long = Vec::with_capacity(chunk.len() + 7);
-                        ComStmtSendLongData::new(LAST_STATEMENT, i as u16, chunk).serialize(&mut long);
+                        ComStmtSendLongData::new(statement, i as u16, chunk).serialize(&mut long);
                         frame(&mut out, 0, &long);
                     }
                 }
@@ -182,11 +210,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         request.serialize(&mut execute);
         frame(&mut out, 0, &execute);
         let mut close = Vec::with_capacity(5);
-        ComStmtClose::new(LAST_STATEMENT).serialize(&mut close);
+        ComStmtClose::new(statement).serialize(&mut close);
         frame(&mut out, 0, &close);
         self.send(&out).await?;
 
-        let prepared = self.read_prepare().await?;
+        let prepared = match self.prepare_apart {
+            false => self.read_prepare().await?,
+            true => Ok(statement),
+        };
         let executed = self.read_result(true).await?;
         self.busy = false;
         // A failed prepare fails the execute too ("unknown statement"): the
@@ -236,13 +267,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             return Err(self.server_error(&packet));
         }
         let greeting = ParseBuf(&packet).parse::<HandshakePacket>(()).map_err(protocol)?;
-        let Some(version) = greeting.maria_db_server_version_parsed() else {
+        // A proxy greets in its own name: the server behind is asked later.
+        let proxy = options.proxied.then(|| greeting.server_version_parsed()).flatten();
+        let Some(version) = proxy.or_else(|| greeting.maria_db_server_version_parsed()) else {
             return Err(DbError::Unsupported(format!(
                 "the server is {}; rectus serves MariaDB 10.6 and later (MySQL 8 is not supported yet)",
                 greeting.server_version_str()
             )));
         };
-        if version < DIRECT_EXECUTION {
+        if proxy.is_none() && version < DIRECT_EXECUTION {
             return Err(DbError::Unsupported(format!(
                 "MariaDB {}.{}.{} is too old: rectus serves MariaDB 10.6 and later",
                 version.0, version.1, version.2
@@ -323,9 +356,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         }
     }
 
-    /// The prepare's answer: its statement packet and the definitions of
-    /// its parameters and columns (skipped: the execute sends its own).
-    async fn read_prepare(&mut self) -> DbResult<Answer<()>> {
+    /// The prepare's answer: its statement's id, read from the statement
+    /// packet; the definitions of its parameters and columns that follow
+    /// are skipped (the execute sends its own).
+    async fn read_prepare(&mut self) -> DbResult<Answer<u32>> {
         let packet = self.read_packet().await?;
         if packet.first() == Some(&0xFF) {
             return Ok(Err(self.server_error(&packet)));
@@ -339,7 +373,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 self.skip_eof().await?;
             }
         }
-        Ok(Ok(()))
+        Ok(Ok(stmt.statement_id()))
     }
 
     /// The answer to a query or an execute: an OK (rows changed), a result
@@ -511,6 +545,7 @@ mod tests {
                 user: "ro@t".into(),
                 password: Some("p/ss".into()),
                 database: Some("my db".into()),
+                proxied: false,
             }
         );
         let o = Options::from_url("mariadb://root@127.0.0.1/").unwrap();
