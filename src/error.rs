@@ -23,6 +23,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     FailedValidation,
     ServiceUnavailable,
+    /// A transaction the database gave up (a deadlock): answered as
+    /// SERVICE_UNAVAILABLE once the request's retries are spent.
+    TransactionConflict,
     OutOfTime,
     InvalidCredentials,
     InvalidToken,
@@ -51,7 +54,7 @@ impl ErrorCode {
             ErrorCode::ContentTooLarge => "CONTENT_TOO_LARGE",
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::FailedValidation => "FAILED_VALIDATION",
-            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::ServiceUnavailable | ErrorCode::TransactionConflict => "SERVICE_UNAVAILABLE",
             ErrorCode::OutOfTime => "OUT_OF_TIME",
             ErrorCode::InvalidCredentials => "INVALID_CREDENTIALS",
             ErrorCode::InvalidToken => "INVALID_TOKEN",
@@ -85,7 +88,7 @@ impl ErrorCode {
             ErrorCode::OutOfTime => 408,
             ErrorCode::ContentTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::ServiceUnavailable => 503,
+            ErrorCode::ServiceUnavailable | ErrorCode::TransactionConflict => 503,
             ErrorCode::Internal => 500,
         }
     }

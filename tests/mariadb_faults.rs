@@ -66,6 +66,51 @@ fn connections_the_server_kills_cost_no_request() {
     }
 }
 
+/// A request whose transaction InnoDB picks as a deadlock's victim (it is
+/// rolled back whole) runs again and succeeds, rather than answering 500.
+#[test]
+fn a_request_that_loses_a_deadlock_runs_again() {
+    use rectus::db::{Driver, PoolOptions, Statement};
+    let _turn = turn();
+    let url = database("deadlock");
+    let s = serve_file(&url, &[]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let other = rectus::db::mysql::MariaDbDriver::open(&url, &PoolOptions { max_connections: 1, ..Default::default() })
+        .expect("MariaDB URL");
+    let run = |tx: &mut Box<dyn rectus::db::Transaction>, sql: &str| {
+        rt.block_on(tx.execute(&Statement::new(sql))).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    };
+    // Another client's transaction, heavier (more rows changed: InnoDB
+    // gives up the lighter one), holds note 2.
+    let before = deadlocks();
+    let mut tx = rt.block_on(other.begin()).expect("begin");
+    run(&mut tx, "UPDATE notes SET body = CONCAT(body, '!') WHERE id > 2");
+    run(&mut tx, "UPDATE notes SET body = 'theirs' WHERE id = 2");
+    // The request takes note 1 and waits for note 2 ...
+    let writer = s.clone();
+    let request =
+        std::thread::spawn(move || writer.patch("/items/notes", json!({"keys": [1, 2], "data": {"body": "patched"}})));
+    std::thread::sleep(Duration::from_millis(500));
+    // ... and the other client now waits for note 1: a deadlock, which
+    // InnoDB breaks by rolling the request's transaction back.
+    run(&mut tx, "UPDATE notes SET body = 'theirs' WHERE id = 1");
+    std::thread::sleep(Duration::from_millis(300));
+    rt.block_on(tx.commit()).expect("commit");
+    let r = request.join().unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The request ran again after the other client's commit: its values stay.
+    let bodies = sql_column(&url, "SELECT body FROM notes WHERE id IN (1, 2) ORDER BY id");
+    assert_eq!(bodies, [json!("patched"), json!("patched")]);
+    assert!(deadlocks() > before, "no deadlock happened: the test proves nothing");
+}
+
+/// Deadlocks InnoDB broke since the server started.
+fn deadlocks() -> u64 {
+    let sql = "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'INNODB_DEADLOCKS'";
+    let found = sql_column(&common::mariadb::url_for("test"), sql);
+    found[0].as_str().and_then(|v| v.parse().ok()).expect("Innodb_deadlocks")
+}
+
 /// Starts the machine's MariaDB again when dropped, however the test ends.
 struct Outage;
 

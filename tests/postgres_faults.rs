@@ -64,6 +64,45 @@ fn connections_the_server_kills_cost_no_request() {
     }
 }
 
+/// A request whose transaction Postgres aborts to break a deadlock runs
+/// again and succeeds, rather than answering 500.
+#[test]
+fn a_request_that_loses_a_deadlock_runs_again() {
+    use rectus::db::{Driver, PoolOptions, Statement};
+    let _turn = turn();
+    let url = database("deadlock");
+    let s = serve_file(&url, &[]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let other =
+        rectus::db::postgres::PostgresDriver::open(&url, &PoolOptions { max_connections: 1, ..Default::default() })
+            .expect("Postgres URL");
+    let run = |tx: &mut Box<dyn rectus::db::Transaction>, sql: &str| {
+        rt.block_on(tx.execute(&Statement::new(sql))).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    };
+    let deadlocks = || sql_column(&url, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()");
+    let before = deadlocks();
+    // Another client's transaction holds note 2 ...
+    let mut tx = rt.block_on(other.begin()).expect("begin");
+    run(&mut tx, "UPDATE notes SET body = 'theirs' WHERE id = 2");
+    // ... the request takes note 1 and waits for note 2 ...
+    let writer = s.clone();
+    let request =
+        std::thread::spawn(move || writer.patch("/items/notes", json!({"keys": [1, 2], "data": {"body": "patched"}})));
+    std::thread::sleep(Duration::from_millis(400));
+    // ... and the other client now waits for note 1: the request, waiting
+    // longer, finds the deadlock (deadlock_timeout) and is aborted.
+    run(&mut tx, "UPDATE notes SET body = 'theirs' WHERE id = 1");
+    rt.block_on(tx.commit()).expect("commit");
+    let r = request.join().unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The request ran again after the other client's commit: its values stay.
+    let bodies = sql_column(&url, "SELECT body FROM notes WHERE id IN (1, 2) ORDER BY id");
+    assert_eq!(bodies, [json!("patched"), json!("patched")]);
+    // (The statistics arrive a moment later.)
+    std::thread::sleep(Duration::from_millis(700));
+    assert_ne!(deadlocks(), before, "no deadlock happened: the test proves nothing");
+}
+
 /// Starts the machine's Postgres again when dropped, however the test ends.
 struct Outage;
 

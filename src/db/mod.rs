@@ -109,6 +109,10 @@ pub enum DbError {
     /// The database cannot be reached (down, restarting, out of connections).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database gave the transaction up to break a deadlock (or a
+    /// serialization conflict) and kept nothing of it: it may run again.
+    #[error("transaction conflict: {0}")]
+    Conflict(String),
     /// A value the database could not take as its column's type.
     #[error("invalid value: {0}")]
     InvalidValue(String),

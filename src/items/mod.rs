@@ -65,6 +65,13 @@ pub fn db_error(e: DbError) -> ApiError {
             ApiError::new(ErrorCode::ServiceUnavailable, "Service \"database\" is unavailable. Cannot connect.")
         }
         DbError::InvalidValue(why) => ApiError::new(ErrorCode::InvalidPayload, why),
+        DbError::Conflict(why) => {
+            tracing::warn!("transaction conflict: {why}");
+            ApiError::new(
+                ErrorCode::TransactionConflict,
+                "The database stopped this request's transaction to break a deadlock; nothing was written. Try again.",
+            )
+        }
         DbError::Other(msg) => {
             tracing::error!("database error: {msg}");
             ApiError::internal("An unexpected error occurred.")

@@ -20,11 +20,20 @@ use response::HttpResponse;
 /// Handles one request. Never panics on input; every failure is a Directus
 /// error response.
 pub async fn handle(app: &App, mut req: Request<Bytes>) -> HttpResponse {
-    match cached::route(app, &mut req).await {
-        Ok(r) => conditional::not_modified(&req, r),
-        Err(e) => response::error(&e),
+    let mut attempt = 1;
+    loop {
+        match cached::route(app, &mut req).await {
+            Ok(r) => return conditional::not_modified(&req, r),
+            // The database broke a deadlock by rolling this request's
+            // transaction back: nothing of it was kept, so it runs again.
+            Err(e) if e.code == ErrorCode::TransactionConflict && attempt < CONFLICT_ATTEMPTS => attempt += 1,
+            Err(e) => return response::error(&e),
+        }
     }
 }
+
+/// How often a request whose transaction lost a deadlock is run.
+const CONFLICT_ATTEMPTS: usize = 3;
 
 async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
     if req.body().len() > app.config.max_body_bytes {

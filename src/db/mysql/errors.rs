@@ -12,6 +12,8 @@ pub fn classify_server(code: u16, message: &str, budget_ms: u64) -> DbError {
         // ER_BAD_NULL_ERROR "Column 'x' cannot be null"; ER_NO_DEFAULT_FOR_FIELD "Field 'x' doesn't have a default value"
         1048 | 1364 => DbError::NotNull { collection: String::new(), field: quoted(message).unwrap_or_default() },
         1451 | 1452 | 1216 | 1217 => DbError::ForeignKey,
+        // ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back.
+        1213 => DbError::Conflict(message.to_string()),
         // MariaDB's max_statement_time; MySQL's max_execution_time.
         1969 | 3024 => DbError::Timeout { ms: budget_ms },
         // Bad text for a number or date, out of range, too long, not JSON.

@@ -17,6 +17,8 @@ pub fn classify(e: &tokio_postgres::Error, budget_ms: u64) -> DbError {
         "23502" => DbError::NotNull { collection: table, field: db.column().unwrap_or_default().to_string() },
         "23503" => DbError::ForeignKey,
         "57014" => DbError::Timeout { ms: budget_ms },
+        // deadlock_detected, serialization_failure: the transaction is void.
+        "40P01" | "40001" => DbError::Conflict(db.message().to_string()),
         "22P02" | "22007" | "22008" | "22003" | "22001" => DbError::InvalidValue(db.message().to_string()),
         c if c.starts_with("08") || c.starts_with("57P") || *code == SqlState::TOO_MANY_CONNECTIONS => {
             DbError::Unavailable(db.message().to_string())
