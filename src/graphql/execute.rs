@@ -55,10 +55,21 @@ pub async fn run(r: &Request<'_>) -> ApiResult<String> {
         let Some(root) = r.gql.roots.get(fields[0].name.as_str()) else {
             continue; // __typename, __schema, __type: the executor answers them.
         };
-        let outcome = match (root.kind.is_system(), r.schema.collection(&root.collection)) {
-            (true, _) => system_field(r, &ctx, root.kind, fields[0]).await.map(Answer::Value),
-            (false, Some(coll)) => root_field(r, &ctx, root.kind, coll, key, &fields).await,
-            (false, None) => Err(ApiError::forbidden()),
+        // Each root field writes in a transaction of its own: one the
+        // database aborted to break a deadlock kept nothing and runs again.
+        let mut attempt = 1;
+        let outcome = loop {
+            let outcome = match (root.kind.is_system(), r.schema.collection(&root.collection)) {
+                (true, _) => system_field(r, &ctx, root.kind, fields[0]).await.map(Answer::Value),
+                (false, Some(coll)) => root_field(r, &ctx, root.kind, coll, key, &fields).await,
+                (false, None) => Err(ApiError::forbidden()),
+            };
+            match outcome {
+                Err(e) if e.code == ErrorCode::TransactionConflict && attempt < crate::rest::CONFLICT_ATTEMPTS => {
+                    attempt += 1
+                }
+                outcome => break outcome,
+            }
         };
         // A failed non-null field nulls the whole answer: as in Directus,
         // the mutations after it do not run.

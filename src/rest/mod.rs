@@ -33,7 +33,7 @@ pub async fn handle(app: &App, mut req: Request<Bytes>) -> HttpResponse {
 }
 
 /// How often a request whose transaction lost a deadlock is run.
-const CONFLICT_ATTEMPTS: usize = 3;
+pub(crate) const CONFLICT_ATTEMPTS: usize = 3;
 
 async fn route(app: &App, req: &Request<Bytes>) -> ApiResult<HttpResponse> {
     if req.body().len() > app.config.max_body_bytes {
