@@ -103,13 +103,15 @@ async fn try_login(app: &App, email: &str, password: &str, mode: Mode, client: &
     let now = app.host.now_ms();
     let auth = &app.config.auth;
     let mut tx = VersionedTx::begin(app).await.map_err(db_error)?;
+    // The user's row first: its lock orders two logins of one user (the
+    // session's foreign key would have both share it, then both wait to
+    // write it: a deadlock on MariaDB and Postgres).
     let mut statements = vec![
-        insert_session(&refresh_token, &user.id, at(app, now + auth.refresh_token_ttl_ms), client),
-        Statement::with_params("DELETE FROM directus_sessions WHERE expires < ?1", vec![at(app, now)]),
         Statement::with_params(
             "UPDATE directus_users SET last_access = ?1 WHERE id = ?2",
             vec![at(app, now), user.id.clone().into()],
         ),
+        insert_session(&refresh_token, &user.id, at(app, now + auth.refresh_token_ttl_ms), client),
     ];
     if counts_failures(app) {
         statements.push(Statement::with_params(
@@ -121,8 +123,24 @@ async fn try_login(app: &App, email: &str, password: &str, mode: Mode, client: &
         tx.execute(s).await.map_err(db_error)?;
     }
     tx.commit(app, &app.schema()).await.map_err(db_error)?;
+    drop_expired_sessions(app, now).await;
     let session = (mode == Mode::Session).then(|| refresh_token.clone());
     Ok(tokens(app, &user.id, user.role, session, refresh_token, client.ip))
+}
+
+/// Housekeeping after a login, in a transaction of its own: the scan of
+/// every session locks them all, which inside the login's transaction made
+/// concurrent logins deadlock. A failure here costs the login nothing.
+async fn drop_expired_sessions(app: &App, now: i64) {
+    let expired = Statement::with_params("DELETE FROM directus_sessions WHERE expires < ?1", vec![at(app, now)]);
+    let dropped = async {
+        let mut tx = VersionedTx::begin(app).await?;
+        tx.execute(&expired).await?;
+        tx.commit(app, &app.schema()).await
+    };
+    if let Err(e) = dropped.await {
+        tracing::warn!("expired sessions stay until the next login: {e}");
+    }
 }
 
 /// Trades a refresh token for new tokens. The old refresh token is dead at
