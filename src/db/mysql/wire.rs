@@ -178,51 +178,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         prepare.push(Command::COM_STMT_PREPARE as u8);
         prepare.extend_from_slice(sql.as_bytes());
         frame(&mut out, 0, &prepare);
-        let statement = match self.prepare_apart {
-            false => LAST_STATEMENT,
-            true => {
-                self.send(&out).await?;
-                out.clear();
-                let prepared = self.read_prepare().await?;
-                self.busy = false;
-                let id = prepared?;
-                self.busy = true;
-                id
-            }
-        };
-        let (request, as_long_data) = ComStmtExecuteRequestBuilder::new(statement).build(&values);
-        if as_long_data {
-            // Too long for one packet: the texts and blobs go first, in pieces.
-            for (i, value) in values.iter().enumerate() {
-                if let My::Bytes(bytes) = value {
-                    // An empty value too: the execute then carries none of them.
-                    let empty: &[u8] = &[];
-                    let chunks = bytes.chunks(LONG_DATA_CHUNK);
-                    for chunk in chunks.chain(bytes.is_empty().then_some(empty)) {
-                        let mut long = Vec::with_capacity(chunk.len() + 7);
-                        ComStmtSendLongData::new(statement, i as u16, chunk).serialize(&mut long);
-                        frame(&mut out, 0, &long);
-                    }
+        let executed = if self.prepare_apart {
+            self.send(&out).await?;
+            out.clear();
+            let statement = match self.read_prepare().await? {
+                Ok(statement) => statement,
+                Err(e) => {
+                    self.busy = false;
+                    return Err(e);
                 }
-            }
-        }
-        let mut execute = Vec::new();
-        request.serialize(&mut execute);
-        frame(&mut out, 0, &execute);
-        let mut close = Vec::with_capacity(5);
-        ComStmtClose::new(statement).serialize(&mut close);
-        frame(&mut out, 0, &close);
-        self.send(&out).await?;
-
-        let prepared = match self.prepare_apart {
-            false => self.read_prepare().await?,
-            true => Ok(statement),
+            };
+            execute_and_close(&mut out, statement, &values);
+            self.send(&out).await?;
+            self.read_result(true).await?
+        } else {
+            execute_and_close(&mut out, LAST_STATEMENT, &values);
+            self.send(&out).await?;
+            let prepared = self.read_prepare().await?;
+            let executed = self.read_result(true).await?;
+            // A failed prepare fails the execute too ("unknown statement"):
+            // the prepare's error is the one that says why.
+            prepared.and(executed)
         };
-        let executed = self.read_result(true).await?;
         self.busy = false;
-        // A failed prepare fails the execute too ("unknown statement"): the
-        // prepare's error is the one that says why.
-        prepared?;
         let (columns, found, changed) = executed?;
         Ok((rows(&columns, found), changed))
     }
@@ -414,6 +392,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                                 let row = ParseBuf(&packet)
                                     .parse::<RowDeserializer<ServerSide, Binary>>(columns.clone())
                                     .map_err(protocol)?;
+                                // Row::unwrap hands over its values (it panics only
+                                // on values taken out before: none here).
                                 found.push(row.into_inner().unwrap());
                             }
                             _ => {}
@@ -484,6 +464,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         stream.write_all(bytes).await.map_err(lost)?;
         stream.flush().await.map_err(lost)
     }
+}
+
+/// Appends the execute of `statement` with `values` (texts and blobs too
+/// long for one packet sent ahead as long data) and its close, which has
+/// no answer.
+fn execute_and_close(out: &mut Vec<u8>, statement: u32, values: &[My]) {
+    let (request, as_long_data) = ComStmtExecuteRequestBuilder::new(statement).build(values);
+    if as_long_data {
+        for (i, value) in values.iter().enumerate() {
+            if let My::Bytes(bytes) = value {
+                // An empty value too: the execute then carries none of them.
+                let empty: &[u8] = &[];
+                let chunks = bytes.chunks(LONG_DATA_CHUNK);
+                for chunk in chunks.chain(bytes.is_empty().then_some(empty)) {
+                    let mut long = Vec::with_capacity(chunk.len() + 7);
+                    ComStmtSendLongData::new(statement, i as u16, chunk).serialize(&mut long);
+                    frame(out, 0, &long);
+                }
+            }
+        }
+    }
+    let mut execute = Vec::new();
+    request.serialize(&mut execute);
+    frame(out, 0, &execute);
+    let mut close = Vec::with_capacity(5);
+    ComStmtClose::new(statement).serialize(&mut close);
+    frame(out, 0, &close);
 }
 
 /// Appends `payload` as packets numbered from `seq` (one more, empty, when
